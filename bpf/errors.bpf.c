@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Retransmitted segments and resets sent and received, per cgroup. */
+#include "counters.bpf.h"
+
+/* Set at load time: since 6.10 the tracepoint also fires for retransmits
+ * that failed, with their error in a third argument. Older kernels report
+ * successful retransmits only and have no third argument. */
+const volatile bool retransmit_reports_err = false;
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(ctcp_retransmit, const struct sock *sk, const struct sk_buff *skb)
+{
+	struct ctcp_counters *c;
+	__u16 segs;
+
+	if (retransmit_reports_err && (int)ctx[2] != 0)
+		return 0;
+	/* Count segments, not skbs, as the kernel's RetransSegs does. */
+	segs = BPF_CORE_READ((struct tcp_skb_cb *)&skb->cb[0], tcp_gso_segs);
+	c = counters_of(cgroup_of(sk));
+	if (c)
+		c->retransmits += segs ? segs : 1;
+	return 0;
+}
+
+/* An RST may be sent with no socket (closed port), from a time-wait socket
+ * (no owner left) or from a request socket (owned by its listener). */
+static __always_inline __u64 reset_owner(const struct sock *sk)
+{
+	const struct sock *listener;
+
+	if (!sk)
+		return CTCP_UNATTRIBUTED_ID;
+	switch (sk->__sk_common.skc_state) {
+	case TCP_TIME_WAIT:
+		return CTCP_UNATTRIBUTED_ID;
+	case TCP_NEW_SYN_RECV:
+		listener = BPF_CORE_READ(sk, __sk_common.skc_listener);
+		if (!listener)
+			return CTCP_UNATTRIBUTED_ID;
+		return BPF_CORE_READ(listener, sk_cgrp_data.cgroup, kn, id);
+	default:
+		return cgroup_of(sk);
+	}
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(ctcp_reset_sent, const struct sock *sk)
+{
+	struct ctcp_counters *c = counters_of(reset_owner(sk));
+
+	if (c)
+		c->resets_sent++;
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(ctcp_reset_received, struct sock *sk)
+{
+	struct ctcp_counters *c = counters_of(cgroup_of(sk));
+
+	if (c)
+		c->resets_received++;
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* Prints the README's metric table from the catalogue, so the two never
+ * disagree. `metrics-table` writes it to stdout as Markdown. */
+#include <stdio.h>
+#include "catalogue.h"
+
+static void print_family(const struct family *f, int per_cgroup)
+{
+	printf("| `%s%s` | %s | ", f->name, family_sample_suffix(f), family_type_name(f->type));
+	if (per_cgroup)
+		printf("`" CGROUP_LABEL "`");
+	if (f->label) {
+		printf("%s`%s` (", per_cgroup ? ", " : "", f->label);
+		for (unsigned int i = 0; i < f->values; i++)
+			printf("%s`%s`", i ? ", " : "", f->label_values[i]);
+		printf(")");
+	}
+	printf(" | ");
+	/* A table cell cannot hold a bare pipe. */
+	for (const char *c = f->help; *c; c++)
+		printf(*c == '|' ? "\\|" : "%c", *c);
+	printf(" |\n");
+}
+
+int main(void)
+{
+	printf("| Metric | Type | Labels | Meaning |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < cgroup_families_len; i++)
+		print_family(&cgroup_families[i], 1);
+	for (size_t i = 0; i < exporter_families_len; i++)
+		print_family(&exporter_families[i], 0);
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* cgroup id -> path, relative to the cgroup2 root. An id is the inode number
+ * of the cgroup's directory. Names are cached for the exporter's lifetime;
+ * new ids are resolved by file handle, or by one walk of the tree per scrape
+ * when handles are not available. */
+#ifndef CGROUPS_H
+#define CGROUPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct cgroups;
+
+/* root: a cgroup2 mount point, or a plain directory tree for tests (then
+ * only walking resolves ids). Returns NULL and sets errno on failure. */
+struct cgroups *cgroups_open(const char *root);
+void cgroups_close(struct cgroups *cg);
+
+const char *cgroups_root(const struct cgroups *cg);
+/* Marks the start of a scrape: at most one tree walk happens per scrape. */
+void cgroups_begin_scrape(struct cgroups *cg);
+/* The path starting with '/' ("/" for the root), or NULL if the id names no
+ * cgroup that exists or ever was seen. The string lives as long as cg. */
+const char *cgroups_path(struct cgroups *cg, uint64_t id);
+size_t cgroups_cached(const struct cgroups *cg);
+
+/* Finds the cgroup2 mount point in a mountinfo file (/proc/self/mountinfo),
+ * preferring a mount of the hierarchy's root. */
+int cgroup2_mount_point(FILE *mountinfo, char *out, size_t outlen);
+
+#endif /* CGROUPS_H */

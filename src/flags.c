@@ -1,0 +1,210 @@
+/* Command-line flags. Exporter conventions: --flag=value or --flag value,
+ * a bad flag or value is one line on stderr and exit status 2. */
+#include "flags.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include "version.h"
+
+#define DEFAULT_LISTEN	  ":9437"
+#define DEFAULT_TELEMETRY "/metrics"
+
+enum {
+	OPT_LISTEN = 256,
+	OPT_TELEMETRY,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option options[] = {
+    {"web.listen-address", required_argument, NULL, OPT_LISTEN},
+    {"web.telemetry-path", required_argument, NULL, OPT_TELEMETRY},
+    {"log.level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static const char usage[] =
+    "usage: cgroup_tcp_exporter [flags]\n"
+    "\n"
+    "Serves per-cgroup TCP metrics (connections, failures, resets, retransmits,\n"
+    "bytes) counted by eBPF programs, for Prometheus. Needs root at start.\n"
+    "\n"
+    "Flags:\n"
+    "  --web.listen-address=ADDR  address to listen on: host:port, :port (every\n"
+    "                             address) or [ipv6]:port (default " DEFAULT_LISTEN ")\n"
+    "  --web.telemetry-path=PATH  path that serves the metrics (default " DEFAULT_TELEMETRY ")\n"
+    "  --log.level=LEVEL          error, warn, info or debug (default info)\n"
+    "  --help                     show this help and exit\n"
+    "  --version                  show the version and exit\n"
+    "\n"
+    "Example:\n"
+    "  cgroup_tcp_exporter --web.listen-address=127.0.0.1:9437\n";
+
+static int bad(char *err, size_t errlen, const char *fmt, const char *what)
+{
+	snprintf(err, errlen, fmt, what);
+	return -1;
+}
+
+int parse_listen_address(const char *text, struct listen_addr *la, char *err, size_t errlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo *res = NULL;
+	char host[256];
+	const char *port, *colon;
+	char *end;
+	long portnum;
+	size_t hostlen;
+	int rc;
+
+	memset(la, 0, sizeof(*la));
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || close[1] != ':')
+			return bad(err, errlen, "bad --web.listen-address '%s': want [ipv6]:port",
+				   text);
+		hostlen = (size_t)(close - text - 1);
+		if (hostlen == 0 || hostlen >= sizeof(host))
+			return bad(err, errlen, "bad --web.listen-address '%s': bad IPv6 address",
+				   text);
+		memcpy(host, text + 1, hostlen);
+		port = close + 2;
+		hints.ai_family = AF_INET6;
+		hints.ai_flags |= AI_NUMERICHOST;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon)
+			return bad(err, errlen,
+				   "bad --web.listen-address '%s': want host:port or :port", text);
+		hostlen = (size_t)(colon - text);
+		if (hostlen >= sizeof(host) || memchr(text, ':', hostlen))
+			return bad(
+			    err, errlen,
+			    "bad --web.listen-address '%s': write IPv6 addresses as [addr]:port",
+			    text);
+		memcpy(host, text, hostlen);
+		port = colon + 1;
+	}
+	host[hostlen] = '\0';
+
+	errno = 0;
+	portnum = strtol(port, &end, 10);
+	if (!*port || *end || errno || portnum < 0 || portnum > 65535)
+		return bad(err, errlen, "bad --web.listen-address '%s': port must be 0-65535",
+			   text);
+
+	if (hostlen == 0) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&la->addr;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_any;
+		sin6->sin6_port = htons((uint16_t)portnum);
+		la->len = sizeof(*sin6);
+		la->any_host = true;
+		return 0;
+	}
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc || !res) {
+		snprintf(err, errlen, "bad --web.listen-address '%s': %s", text,
+			 rc ? gai_strerror(rc) : "no address");
+		return -1;
+	}
+	memcpy(&la->addr, res->ai_addr, res->ai_addrlen);
+	la->len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int parse_log_level(const char *text, enum log_level *level)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(text, names[i])) {
+			*level = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int check_telemetry_path(const char *path, char *err, size_t errlen)
+{
+	if (path[0] != '/' || !strcmp(path, "/"))
+		return bad(err, errlen, "bad --web.telemetry-path '%s': want a path like /metrics",
+			   path);
+	for (const char *c = path; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == '?' || *c == '#')
+			return bad(err, errlen,
+				   "bad --web.telemetry-path '%s': no spaces, '?' or '#' allowed",
+				   path);
+	return 0;
+}
+
+enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *out, char *err,
+			      size_t errlen)
+{
+	int opt;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen_text = DEFAULT_LISTEN;
+	cfg->telemetry_path = DEFAULT_TELEMETRY;
+	cfg->log_level = LOG_INFO;
+
+	optind = 0; /* a full reset, so parsing can run more than once */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_LISTEN:
+			cfg->listen_text = optarg;
+			break;
+		case OPT_TELEMETRY:
+			cfg->telemetry_path = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			if (parse_log_level(optarg, &cfg->log_level)) {
+				bad(err, errlen,
+				    "bad --log.level '%s': want error, warn, info or debug",
+				    optarg);
+				return FLAGS_BAD;
+			}
+			break;
+		case OPT_HELP:
+			fputs(usage, out);
+			return FLAGS_EXIT_OK;
+		case OPT_VERSION:
+			fprintf(out, "cgroup_tcp_exporter %s (revision %s)\n", CTCP_VERSION,
+				CTCP_REVISION);
+			return FLAGS_EXIT_OK;
+		case ':':
+			bad(err, errlen, "flag '%s' needs a value (see --help)", argv[optind - 1]);
+			return FLAGS_BAD;
+		default:
+			if (optopt > 0 && optopt < 256) {
+				char flag[3] = {'-', (char)optopt, '\0'};
+
+				bad(err, errlen, "unknown flag '%s' (see --help)", flag);
+			} else {
+				bad(err, errlen, "unknown flag '%s' (see --help)",
+				    argv[optind - 1]);
+			}
+			return FLAGS_BAD;
+		}
+	}
+	if (optind < argc) {
+		bad(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+		return FLAGS_BAD;
+	}
+	if (parse_listen_address(cfg->listen_text, &cfg->listen, err, errlen) ||
+	    check_telemetry_path(cfg->telemetry_path, err, errlen))
+		return FLAGS_BAD;
+	return FLAGS_RUN;
+}

@@ -1,0 +1,37 @@
+/* Command-line flags in the Prometheus exporter style (--web.listen-address
+ * and friends). Parsing is pure: it fills a config or explains the error. */
+#ifndef FLAGS_H
+#define FLAGS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include "log.h"
+
+struct listen_addr {
+	struct sockaddr_storage addr;
+	socklen_t len;
+	/* No host given: every address, IPv6 and IPv4 when the host has IPv6. */
+	bool any_host;
+};
+
+struct config {
+	const char *listen_text;
+	struct listen_addr listen;
+	const char *telemetry_path;
+	enum log_level log_level;
+};
+
+enum flags_result {
+	FLAGS_RUN,
+	FLAGS_EXIT_OK, /* --help or --version was printed */
+	FLAGS_BAD,     /* the reason is in the error buffer */
+};
+
+enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *out, char *err,
+			      size_t errlen);
+
+/* host:port, :port, [v6]:port; host may be a name. */
+int parse_listen_address(const char *text, struct listen_addr *la, char *err, size_t errlen);
+
+#endif /* FLAGS_H */

@@ -1,0 +1,23 @@
+/* The HTTP endpoint (libmicrohttpd): the metrics path, a small index page,
+ * 404 for other paths and 405 for methods other than GET and HEAD. */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include "flags.h"
+#include "scrape.h"
+
+struct MHD_Daemon;
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	int listen_fd;
+	const char *telemetry_path;
+	struct scraper *scraper;
+	char *index_page;
+};
+
+/* 0 on success; otherwise the reason was logged. */
+int http_start(struct http_server *h, const struct config *cfg, struct scraper *scraper);
+void http_stop(struct http_server *h);
+
+#endif /* HTTP_H */

@@ -1,0 +1,246 @@
+/* Loads and attaches the BPF programs. */
+#include "loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/types.h>
+
+#include "cgroup_tcp.h"
+#include "cgroup_tcp.skel.h"
+#include "log.h"
+
+#define VMLINUX_BTF   "/sys/kernel/btf/vmlinux"
+#define CAP_SYS_ADMIN 21
+#define CAP_PERFMON   38
+#define CAP_BPF	      39
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum log_level ours = level == LIBBPF_WARN ? LOG_WARN : LOG_DEBUG;
+	char line[1024];
+	size_t n;
+
+	if (!log_enabled(ours))
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	if (n && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	log_msg(ours, "%s", line);
+	return 0;
+}
+
+static unsigned long long effective_caps(void)
+{
+	unsigned long long caps = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+static int check_privileges(void)
+{
+	unsigned long long caps = effective_caps();
+	bool bpf_ok = (caps >> CAP_BPF & 1) && (caps >> CAP_PERFMON & 1);
+
+	if (bpf_ok || (caps >> CAP_SYS_ADMIN & 1))
+		return 0;
+	log_error("not enough privilege to load BPF programs: run as root (needs CAP_BPF and "
+		  "CAP_PERFMON, or CAP_SYS_ADMIN)");
+	return -1;
+}
+
+/* The tracepoint a tp_btf program attaches to, from its section name. */
+static const char *tracepoint_of(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+	const char *slash = strchr(sec, '/');
+
+	return slash ? slash + 1 : sec;
+}
+
+/* The prototype of a tracepoint, or NULL if the kernel has no such one. */
+static const struct btf_type *tracepoint_proto(const struct btf *vmlinux, const char *tp)
+{
+	char name[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return NULL;
+	t = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type); /* pointer */
+	if (!t || !btf_is_ptr(t))
+		return NULL;
+	t = btf__type_by_id(vmlinux, t->type);
+	return t && btf_is_func_proto(t) ? t : NULL;
+}
+
+/* Programs whose tracepoint is missing are not loaded; the rest still work. */
+static void match_kernel(struct cgroup_tcp_bpf *skel, const struct btf *vmlinux)
+{
+	const struct btf_type *proto;
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		const char *tp = tracepoint_of(prog);
+
+		if (tracepoint_proto(vmlinux, tp))
+			continue;
+		bpf_program__set_autoload(prog, false);
+		log_warn("tracepoint %s is not in this kernel: %s stays off%s", tp,
+			 bpf_program__name(prog),
+			 strstr(tp, "_length") ? " (sent and received bytes need Linux 6.3+)" : "");
+	}
+	/* (void *ctx, sk, skb, err): the err argument came with Linux 6.10. */
+	proto = tracepoint_proto(vmlinux, "tcp_retransmit_skb");
+	skel->rodata->retransmit_reports_err = proto && btf_vlen(proto) >= 4;
+}
+
+static void explain_load_error(int err)
+{
+	switch (err) {
+	case -ENOSYS:
+		log_error("the kernel has no BPF support (CONFIG_BPF_SYSCALL is off)");
+		break;
+	case -EPERM:
+	case -EACCES:
+		log_error("the kernel refused to load BPF programs (%s): run as root; kernel "
+			  "lockdown or a container's seccomp policy can forbid BPF too",
+			  strerror(-err));
+		break;
+	default:
+		log_error("cannot load the BPF programs: %s (run with --log.level=debug for the "
+			  "kernel's verifier log)",
+			  strerror(-err));
+	}
+}
+
+/* Key 0 must exist before any program runs: it is where events go when the
+ * map is full, so it can never be the insert that fails. */
+static int seed_unattributed(struct cgroup_tcp_bpf *skel)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 key = CTCP_UNATTRIBUTED_ID;
+	void *zeros;
+	int err;
+
+	if (ncpus <= 0)
+		return -EINVAL;
+	zeros = calloc((size_t)ncpus, sizeof(struct ctcp_counters));
+	if (!zeros)
+		return -ENOMEM;
+	err = bpf_map_update_elem(bpf_map__fd(skel->maps.ctcp_counters), &key, zeros, BPF_ANY);
+	free(zeros);
+	return err ? -errno : 0;
+}
+
+static int attach_all(struct loader *l)
+{
+	struct bpf_program *prog;
+	int attached = 0;
+
+	bpf_object__for_each_program(prog, l->skel->obj)
+	{
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (l->nlinks == LOADER_MAX_PROGS)
+			return -E2BIG;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			int err = -errno;
+
+			log_error("cannot attach %s to tracepoint %s: %s", bpf_program__name(prog),
+				  tracepoint_of(prog), strerror(-err));
+			return err;
+		}
+		l->links[l->nlinks++] = link;
+		attached++;
+	}
+	log_info("attached %d BPF programs", attached);
+	return 0;
+}
+
+int loader_start(struct loader *l)
+{
+	struct btf *vmlinux = NULL;
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	libbpf_set_print(libbpf_log);
+	if (check_privileges())
+		return -1;
+	if (access(VMLINUX_BTF, R_OK)) {
+		log_error("kernel BTF not found at %s (%s): the kernel needs "
+			  "CONFIG_DEBUG_INFO_BTF=y",
+			  VMLINUX_BTF, strerror(errno));
+		return -1;
+	}
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		log_error("cannot read kernel BTF from %s: %s", VMLINUX_BTF, strerror(errno));
+		return -1;
+	}
+	l->skel = cgroup_tcp_bpf__open();
+	if (!l->skel) {
+		err = -errno;
+		explain_load_error(err);
+		goto fail;
+	}
+	match_kernel(l->skel, vmlinux);
+	err = cgroup_tcp_bpf__load(l->skel);
+	if (err) {
+		explain_load_error(err);
+		goto fail;
+	}
+	err = seed_unattributed(l->skel);
+	if (err) {
+		log_error("cannot initialize the counters map: %s", strerror(-err));
+		goto fail;
+	}
+	err = attach_all(l);
+	if (err)
+		goto fail;
+	btf__free(vmlinux);
+	return 0;
+fail:
+	btf__free(vmlinux);
+	loader_stop(l);
+	return -1;
+}
+
+void loader_stop(struct loader *l)
+{
+	for (int i = l->nlinks - 1; i >= 0; i--)
+		bpf_link__destroy(l->links[i]);
+	l->nlinks = 0;
+	cgroup_tcp_bpf__destroy(l->skel);
+	l->skel = NULL;
+}
+
+int loader_counters_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.ctcp_counters);
+}
+
+int loader_stats_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.ctcp_stats);
+}

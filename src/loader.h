@@ -1,0 +1,28 @@
+/* Loads the BPF programs into the running kernel and attaches them: checks
+ * privileges and BTF first, skips tracepoints the kernel lacks, and explains
+ * failures in one line. */
+#ifndef LOADER_H
+#define LOADER_H
+
+#include <stdbool.h>
+
+struct cgroup_tcp_bpf;
+struct bpf_link;
+
+#define LOADER_MAX_PROGS 16
+
+struct loader {
+	struct cgroup_tcp_bpf *skel;
+	struct bpf_link *links[LOADER_MAX_PROGS];
+	int nlinks;
+};
+
+/* 0 on success; otherwise the reason was logged and everything undone. */
+int loader_start(struct loader *l);
+/* Detaches and unloads everything; safe on a loader that failed to start. */
+void loader_stop(struct loader *l);
+
+int loader_counters_fd(const struct loader *l);
+int loader_stats_fd(const struct loader *l);
+
+#endif /* LOADER_H */

@@ -1,0 +1,101 @@
+/* cgroup_tcp_exporter: parse flags, load and attach the BPF programs, serve
+ * /metrics until SIGINT or SIGTERM, then detach everything and exit 0. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroups.h"
+#include "flags.h"
+#include "http.h"
+#include "loader.h"
+#include "log.h"
+#include "scrape.h"
+
+enum {
+	EXIT_RUNTIME = 1, /* cannot start: privileges, kernel, port */
+	EXIT_USAGE = 2,	  /* bad flags */
+};
+
+static struct cgroups *open_cgroups(void)
+{
+	char mount[4096];
+	struct cgroups *cg;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int rc;
+
+	if (!f) {
+		log_error("cannot read /proc/self/mountinfo: %s", strerror(errno));
+		return NULL;
+	}
+	rc = cgroup2_mount_point(f, mount, sizeof(mount));
+	fclose(f);
+	if (rc) {
+		log_error("no cgroup2 file system is mounted (see /proc/self/mountinfo): mount "
+			  "one, e.g. mount -t cgroup2 none /sys/fs/cgroup/unified");
+		return NULL;
+	}
+	cg = cgroups_open(mount);
+	if (!cg)
+		log_error("cannot open the cgroup2 mount %s: %s", mount, strerror(errno));
+	else
+		log_info("cgroup2 mounted at %s", mount);
+	return cg;
+}
+
+int main(int argc, char **argv)
+{
+	struct loader loader = {0};
+	struct http_server http = {0};
+	struct scraper scraper;
+	struct cgroups *cgroups = NULL;
+	struct config cfg;
+	char err[512];
+	sigset_t stop;
+	int sig, status = EXIT_RUNTIME;
+	bool scraper_ready = false;
+
+	switch (flags_parse(argc, argv, &cfg, stdout, err, sizeof(err))) {
+	case FLAGS_EXIT_OK:
+		return 0;
+	case FLAGS_BAD:
+		fprintf(stderr, "cgroup_tcp_exporter: %s\n", err);
+		return EXIT_USAGE;
+	case FLAGS_RUN:
+		break;
+	}
+	log_set_level(cfg.log_level);
+
+	/* Blocked before any thread starts, so only sigwait() sees them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	cgroups = open_cgroups();
+	if (!cgroups)
+		goto cleanup;
+	if (loader_start(&loader))
+		goto cleanup;
+	if (scraper_init(&scraper, loader_counters_fd(&loader), loader_stats_fd(&loader),
+			 cgroups)) {
+		log_error("out of memory");
+		goto cleanup;
+	}
+	scraper_ready = true;
+	if (http_start(&http, &cfg, &scraper))
+		goto cleanup;
+
+	if (sigwait(&stop, &sig) == 0)
+		log_info("%s received, detaching and exiting", strsignal(sig));
+	status = 0;
+cleanup:
+	http_stop(&http);
+	if (scraper_ready)
+		scraper_free(&scraper);
+	loader_stop(&loader);
+	cgroups_close(cgroups);
+	return status;
+}

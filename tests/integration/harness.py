@@ -1,0 +1,523 @@
+"""Reusable helpers for the exporter's integration tests.
+
+A test "container" here is a cgroup2 child plus a network namespace. This
+module creates and removes both, starts processes inside them, runs the
+exporter, scrapes and checks its text exposition, reads /proc/net/snmp in a
+namespace and lists the BPF objects the exporter holds. Standard library
+only (plus prometheus_client's parser), for Debian's /usr/bin/python3.
+"""
+
+import errno
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+PYTHON = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKLOAD = os.path.join(HERE, "workload.py")
+
+
+# --------------------------------------------------------------- polling
+
+def poll(fetch, done, timeout, interval=0.2):
+    """Call fetch() until done(value) or timeout; return the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if done(value) or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------- cgroup2
+
+def _unescape_mountinfo(field):
+    # mountinfo escapes space, tab, newline and backslash as \ooo octal.
+    raw = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), field)
+    return os.fsdecode(raw)
+
+
+def find_cgroup2():
+    """Return (mount_point, root) of the first cgroup2 mount.
+
+    Hosts differ (pure v2 at /sys/fs/cgroup, hybrid at .../unified), so the
+    mount is looked up rather than assumed. root is the path of the mounted
+    directory inside the hierarchy ("/" unless in a cgroup namespace).
+    """
+    with open("/proc/self/mountinfo", "rb") as f:
+        for line in f:
+            fields = line.split()
+            # Optional fields end at "-"; the filesystem type follows it.
+            sep = fields.index(b"-")
+            if fields[sep + 1] == b"cgroup2":
+                return _unescape_mountinfo(fields[4]), _unescape_mountinfo(fields[3])
+    raise RuntimeError("no cgroup2 mount in /proc/self/mountinfo")
+
+
+class Cgroup:
+    """A cgroup2 directory and the `cgroup` label the exporter gives it."""
+
+    def __init__(self, path, label):
+        self.path = path
+        self.label = label
+
+    @classmethod
+    def create(cls, mount, root, relative):
+        """mkdir mount/relative; the label is that path from the root, with a
+        leading "/" (e.g. /ctcp-test-1234/client)."""
+        path = os.path.join(mount, relative)
+        os.mkdir(path)
+        label = "/" + "/".join(p for p in (root.strip("/"), relative) if p)
+        return cls(path, label)
+
+    def child(self, name):
+        os.mkdir(os.path.join(self.path, name))
+        return Cgroup(os.path.join(self.path, name), self.label + "/" + name)
+
+    def pids(self):
+        """Pids in this cgroup and every cgroup below it."""
+        found = []
+        for dirpath, _, _ in os.walk(self.path):
+            try:
+                with open(os.path.join(dirpath, "cgroup.procs")) as f:
+                    found.extend(int(x) for x in f.read().split())
+            except FileNotFoundError:
+                pass  # removed while walking
+        return found
+
+    def kill(self, timeout=3.0):
+        """SIGKILL everything in the subtree and wait until it has left.
+
+        cgroup.kill (5.14+) is race-free against forks; otherwise fall back
+        to killing the listed pids.
+        """
+        kill_file = os.path.join(self.path, "cgroup.kill")
+        if os.path.exists(kill_file):
+            with open(kill_file, "w") as f:
+                f.write("1")
+        else:
+            for pid in self.pids():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        poll(self.pids, lambda pids: not pids, timeout, interval=0.05)
+
+    def remove(self, timeout=3.0):
+        """rmdir the subtree, children first.
+
+        rmdir fails with EBUSY for a moment after the last process was
+        killed (it is still exiting), so each directory is retried briefly.
+        """
+        if not os.path.isdir(self.path):
+            return
+        for dirpath, _, _ in os.walk(self.path, topdown=False):
+            _rmdir_retry(dirpath, timeout)
+
+
+def _rmdir_retry(path, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            if e.errno != errno.EBUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
+# --------------------------------------------------------------- netns
+
+def run(argv, input=None, check=True):
+    """Run a command, return its CompletedProcess; raise with its output."""
+    proc = subprocess.run(argv, input=input, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{argv!r} exited {proc.returncode}:\n"
+                           f"{proc.stdout}{proc.stderr}")
+    return proc
+
+
+class Netns:
+    """A named network namespace with loopback up."""
+
+    def __init__(self, name):
+        self.name = name
+        run(["ip", "netns", "add", name])
+        run(["ip", "-n", name, "link", "set", "lo", "up"])
+
+    def exec_argv(self, argv):
+        return ["ip", "netns", "exec", self.name] + list(argv)
+
+    def run(self, argv, input=None):
+        return run(self.exec_argv(argv), input=input)
+
+    def nft(self, ruleset):
+        """Load an nftables ruleset into this namespace only; it disappears
+        with the namespace."""
+        self.run(["nft", "-f", "-"], input=ruleset)
+
+    def set_sysctl(self, key, value):
+        """Set a per-namespace sysctl; False if this kernel does not have it."""
+        path = "/proc/sys/" + key.replace(".", "/")
+        script = 'test -e "$1" || exit 3; echo "$2" > "$1"'
+        proc = run(self.exec_argv(["sh", "-c", script, "sh", path, str(value)]),
+                   check=False)
+        if proc.returncode == 3:
+            return False
+        if proc.returncode != 0:
+            raise RuntimeError(f"setting {key}={value} in {self.name}: {proc.stderr}")
+        return True
+
+    def read_snmp(self):
+        return parse_snmp(self.run(["cat", "/proc/net/snmp"]).stdout)
+
+    def delete(self):
+        run(["ip", "netns", "delete", self.name], check=False)
+
+
+SNMP_FIELDS = ("ActiveOpens", "PassiveOpens", "AttemptFails", "OutRsts",
+               "RetransSegs")
+
+
+def parse_snmp(text):
+    """The Tcp: counters of /proc/net/snmp as a dict of ints.
+
+    The file pairs a header line with a value line per protocol.
+    """
+    lines = [l.split() for l in text.splitlines() if l.startswith("Tcp:")]
+    header, values = lines[0][1:], lines[1][1:]
+    return {k: int(v) for k, v in zip(header, values)}
+
+
+def snmp_delta(before, after):
+    return {k: after[k] - before[k] for k in SNMP_FIELDS}
+
+
+# --------------------------------------------------------------- processes
+
+class Workload:
+    """workload.py started inside a cgroup and a netns.
+
+    The shell writes its own pid into cgroup.procs before exec, so the
+    workload is in the cgroup from its first instruction; `ip netns exec`
+    then execs (no fork) and keeps the cgroup. The path is passed as $1, not
+    pasted into the script, because cgroup names may contain quotes.
+    """
+
+    PLACE = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
+
+    def __init__(self, cgroup, netns, role, *args):
+        self.role = role
+        self.cgroup = cgroup
+        argv = ["sh", "-c", self.PLACE, "sh", cgroup.path]
+        argv += netns.exec_argv([PYTHON, WORKLOAD, role] + [str(a) for a in args])
+        self._stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=self._stderr,
+                                     text=True)
+        self.lines = []
+        self._queue = queue.Queue()
+        # A reader thread so "ready" can be awaited with a timeout and the
+        # pipe never fills up.
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def stderr(self):
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def wait_for_line(self, wanted, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line == wanted:
+                return
+            if line is None:
+                raise RuntimeError(f"{self.role}: no {wanted!r} line "
+                                   f"(exit {self.proc.poll()}):\n{self.stderr()}")
+
+    def finish(self, timeout):
+        """Wait for exit and return the JSON summary (the last stdout line)."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"{self.role}: still running after {timeout}s; "
+                               f"stdout {self.lines!r}\n{self.stderr()}")
+        self._reader.join(2)
+        stderr = self.stderr()
+        self.proc.stdout.close()
+        self._stderr.close()
+        if rc != 0 or not self.lines:
+            raise RuntimeError(f"{self.role}: exit {rc}; stdout {self.lines!r}\n"
+                               f"{stderr}")
+        try:
+            return json.loads(self.lines[-1])
+        except ValueError:
+            raise RuntimeError(f"{self.role}: last line is not JSON: "
+                               f"{self.lines!r}\n{stderr}") from None
+
+
+# --------------------------------------------------------------- exporter
+
+def free_port():
+    """A TCP port free on 127.0.0.1 right now (the kernel picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Scrape:
+    def __init__(self, status, content_type, raw):
+        self.status = status
+        self.content_type = content_type
+        self.raw = raw
+        self.body = raw.decode("utf-8", errors="replace")
+
+
+class Exporter:
+    """The exporter under test, in the host network namespace."""
+
+    def __init__(self, binary, port):
+        self.binary = binary
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/metrics"
+        self.proc = None
+        self.returncode = None
+        self._out = tempfile.TemporaryFile()
+        self._err = tempfile.TemporaryFile()
+        # Scrapes go straight to 127.0.0.1 whatever *_proxy says.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def start(self, ready_timeout=15.0):
+        self.proc = subprocess.Popen(
+            [self.binary, f"--web.listen-address=127.0.0.1:{self.port}"],
+            stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"exporter exited {self.proc.returncode} "
+                                   f"before serving:\n{self.stderr()}")
+            try:
+                if self.scrape(timeout=1).status == 200:
+                    return
+            except OSError:
+                pass  # not listening yet
+            time.sleep(0.1)
+        raise RuntimeError(f"exporter not ready after {ready_timeout}s:\n"
+                           f"{self.stderr()}")
+
+    def scrape(self, timeout=5):
+        try:
+            with self._opener.open(self.url, timeout=timeout) as resp:
+                return Scrape(resp.status, resp.headers.get("Content-Type"),
+                              resp.read())
+        except urllib.error.HTTPError as e:
+            return Scrape(e.code, e.headers.get("Content-Type"), e.read())
+
+    def stop(self, timeout=5.0):
+        """SIGTERM and wait; returns the exit code, or None if it had to be
+        killed. Safe to call twice."""
+        if self.proc is None or self.returncode is not None:
+            return self.returncode
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.returncode = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            self.returncode = None
+        return self.returncode
+
+    def stderr(self, tail=4000):
+        if self._err.closed:
+            return ""
+        self._err.seek(0)
+        return self._err.read().decode(errors="replace")[-tail:]
+
+    def close(self):
+        """Stop if needed and release the output files."""
+        self.stop()
+        self._out.close()
+        self._err.close()
+
+
+def bpf_objects(prefix="ctcp_"):
+    """(program ids, map ids) of BPF objects whose name starts with prefix.
+
+    Maps used by those programs count too, whatever their name: libbpf names
+    its .rodata/.bss maps after the object file, not after our prefix.
+    """
+    progs = json.loads(run(["bpftool", "-j", "prog", "show"]).stdout or "[]")
+    maps = json.loads(run(["bpftool", "-j", "map", "show"]).stdout or "[]")
+    prog_ids, map_ids = set(), set()
+    for p in progs:
+        if p.get("name", "").startswith(prefix):
+            prog_ids.add(p["id"])
+            map_ids.update(p.get("map_ids", []))
+    for m in maps:
+        if m.get("name", "").startswith(prefix):
+            map_ids.add(m["id"])
+    return prog_ids, map_ids
+
+
+# --------------------------------------------------------------- exposition
+
+def parse_samples(body):
+    """[(sample name, labels dict, value)] via prometheus_client's parser."""
+    return [(s.name, dict(s.labels), s.value)
+            for family in text_string_to_metric_families(body)
+            for s in family.samples]
+
+
+def value(samples, name, **labels):
+    """Sum of the samples named `name` whose labels include `labels`.
+
+    A missing series counts as 0. Matching a subset keeps this working if
+    identity labels (container, pod) are added next to `cgroup`.
+    """
+    return sum(v for n, l, v in samples
+               if n == name and all(l.get(k) == want for k, want in labels.items()))
+
+
+def has_series(samples, name, **labels):
+    return any(n == name and all(l.get(k) == want for k, want in labels.items())
+               for n, l, _ in samples)
+
+
+_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_UNESCAPE = {"\\": "\\", '"': '"', "n": "\n"}
+
+
+def parse_sample_line(line):
+    """Split a text-format sample line into (name, labels tuple, rest).
+
+    Written by hand (not prometheus_client) so duplicates and ordering can
+    be checked on exactly what was sent. Raises ValueError if malformed.
+    """
+    m = _NAME.match(line)
+    if not m:
+        raise ValueError("bad metric name")
+    name, i, labels = m.group(), m.end(), []
+    if i < len(line) and line[i] == "{":
+        i += 1
+        while line[i] != "}":
+            lm = _LABEL_NAME.match(line, i)
+            if not lm or line[lm.end():lm.end() + 2] != '="':
+                raise ValueError(f"bad label at column {i}")
+            i = lm.end() + 2
+            chars = []
+            while line[i] != '"':
+                if line[i] == "\\":
+                    if line[i + 1] not in _UNESCAPE:
+                        raise ValueError(f"bad escape at column {i}")
+                    chars.append(_UNESCAPE[line[i + 1]])
+                    i += 2
+                else:
+                    chars.append(line[i])
+                    i += 1
+            labels.append((lm.group(), "".join(chars)))
+            i += 1
+            if line[i] == ",":
+                i += 1
+        i += 1
+    return name, tuple(sorted(labels)), line[i:].strip()
+
+
+def _family_of(sample_name, types):
+    if sample_name in types:
+        return sample_name
+    for suffix in ("_bucket", "_sum", "_count"):
+        base = sample_name[: -len(suffix)]
+        if sample_name.endswith(suffix) and types.get(base) in ("histogram", "summary"):
+            return base
+    return sample_name
+
+
+def check_exposition(body):
+    """Problems with the text 0.0.4 body that no stock linter reports.
+
+    - every family has # HELP and # TYPE, once, before its samples;
+    - all lines of a family are contiguous;
+    - no (name, label set) appears twice (Prometheus keeps the first
+      silently).
+    Returns a list of human-readable problems (empty when clean).
+    """
+    problems, types, helps = [], {}, set()
+    seen_series, finished, current = set(), set(), None
+
+    def enter(family, lineno):
+        nonlocal current
+        if family != current:
+            if family in finished:
+                problems.append(f"line {lineno}: family {family} is not contiguous")
+            if current is not None:
+                finished.add(current)
+            current = family
+
+    for lineno, line in enumerate(body.split("\n"), 1):
+        if not line.strip():
+            continue
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            parts = line.split(None, 3)
+            family = parts[2]
+            enter(family, lineno)
+            if parts[1] == "HELP":
+                if family in helps:
+                    problems.append(f"line {lineno}: second HELP for {family}")
+                helps.add(family)
+            else:
+                if family in types:
+                    problems.append(f"line {lineno}: second TYPE for {family}")
+                types[family] = parts[3].strip() if len(parts) > 3 else ""
+            continue
+        if line.startswith("#"):
+            continue
+        try:
+            name, labels, _ = parse_sample_line(line)
+        except (ValueError, IndexError) as e:
+            problems.append(f"line {lineno}: unparsable sample ({e}): {line!r}")
+            continue
+        family = _family_of(name, types)
+        enter(family, lineno)
+        if family not in helps:
+            problems.append(f"line {lineno}: {name} has no # HELP before it")
+        if family not in types:
+            problems.append(f"line {lineno}: {name} has no # TYPE before it")
+        if (name, labels) in seen_series:
+            problems.append(f"line {lineno}: duplicate series {line!r}")
+        seen_series.add((name, labels))
+    return problems
+
+
+def promtool_check(promtool, body):
+    """Run `promtool check metrics` on the body; (exit code, its output)."""
+    proc = subprocess.run([promtool, "check", "metrics"], input=body,
+                          capture_output=True, text=True)
+    return proc.returncode, proc.stdout + proc.stderr
