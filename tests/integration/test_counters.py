@@ -118,9 +118,15 @@ def expected_pair():
 
 
 def observed(samples, label):
-    """The COUNTERS of one cgroup label, missing series read as 0."""
-    return {key: harness.value(samples, name, cgroup=label, **labels)
-            for key, name, labels in COUNTERS}
+    """The COUNTERS of one cgroup label, missing series read as 0.
+
+    Values become ints when integral so failure diffs read 21, not 21.0.
+    """
+    counts = {}
+    for key, name, labels in COUNTERS:
+        v = harness.value(samples, name, cgroup=label, **labels)
+        counts[key] = int(v) if float(v).is_integer() else v
+    return counts
 
 
 def failures(counts):
@@ -161,6 +167,7 @@ def require_exporter():
 
 
 class CgroupTcpCountersTest(unittest.TestCase):
+    maxDiff = None  # show whole counter dicts on failure
 
     # ------------------------------------------------------------ setup
 
@@ -291,7 +298,7 @@ class CgroupTcpCountersTest(unittest.TestCase):
             return samples is not None and all(
                 observed(samples, label) == expected_pair() for label in labels)
 
-        return harness.poll(cls.exporter.scrape, settled, timeout=10, interval=0.2)
+        return harness.poll(cls.exporter.scrape, settled, timeout=5, interval=0.2)
 
     @classmethod
     def cleanup(cls):

@@ -1,0 +1,151 @@
+/* Flag parsing: defaults, the accepted forms, and one clear error per bad
+ * flag or value. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "flags.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+static char err[512];
+
+static enum flags_result parse(int argc, char **argv, struct config *cfg)
+{
+	FILE *out = fopen("/dev/null", "w");
+	enum flags_result r;
+
+	err[0] = '\0';
+	r = flags_parse(argc, argv, cfg, out, err, sizeof(err));
+	fclose(out);
+	return r;
+}
+
+static void test_defaults(void **state)
+{
+	char *argv[] = {"x", NULL};
+	struct config cfg;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&cfg.listen.addr;
+
+	assert_int_equal(parse(ARGC(argv), argv, &cfg), FLAGS_RUN);
+	assert_string_equal(cfg.listen_text, ":9437");
+	assert_string_equal(cfg.telemetry_path, "/metrics");
+	assert_true(cfg.listen.any_host);
+	assert_int_equal(sin6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(sin6->sin6_port), 9437);
+	assert_int_equal(cfg.log_level, LOG_INFO);
+}
+
+static void test_both_value_forms(void **state)
+{
+	char *argv[] = {"x", "--web.listen-address=127.0.0.1:1234", "--web.telemetry-path",
+			"/m", "--log.level=debug", NULL};
+	struct config cfg;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&cfg.listen.addr;
+
+	assert_int_equal(parse(ARGC(argv), argv, &cfg), FLAGS_RUN);
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), 1234);
+	assert_int_equal(sin->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	assert_false(cfg.listen.any_host);
+	assert_string_equal(cfg.telemetry_path, "/m");
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+}
+
+static void test_ipv6_address(void **state)
+{
+	struct listen_addr la;
+
+	assert_int_equal(parse_listen_address("[::1]:9437", &la, err, sizeof(err)), 0);
+	assert_int_equal(la.addr.ss_family, AF_INET6);
+	assert_int_equal(parse_listen_address("[::]:80", &la, err, sizeof(err)), 0);
+	assert_int_equal(parse_listen_address("localhost:80", &la, err, sizeof(err)), 0);
+}
+
+static void expect_bad_listen(const char *text, const char *reason)
+{
+	struct listen_addr la;
+
+	err[0] = '\0';
+	assert_int_equal(parse_listen_address(text, &la, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, text));
+	assert_non_null(strstr(err, reason));
+	assert_null(strchr(err, '\n'));
+}
+
+static void test_bad_listen_addresses(void **state)
+{
+	expect_bad_listen("abc", "host:port");
+	expect_bad_listen(":99999", "port must be");
+	expect_bad_listen(":-1", "port must be");
+	expect_bad_listen(":", "port must be");
+	expect_bad_listen(":80x", "port must be");
+	expect_bad_listen("::1:80", "[addr]:port");
+	expect_bad_listen("[::1]80", "[ipv6]:port");
+	expect_bad_listen("[]:80", "IPv6");
+	expect_bad_listen("[zz]:80", "[zz]:80");
+	expect_bad_listen("no-such-host.invalid:80", "no-such-host");
+}
+
+static void expect_bad(int argc, char **argv, const char *reason)
+{
+	struct config cfg;
+
+	assert_int_equal(parse(argc, argv, &cfg), FLAGS_BAD);
+	assert_non_null(strstr(err, reason));
+	assert_null(strchr(err, '\n'));
+}
+
+static void test_bad_flags(void **state)
+{
+	char *unknown[] = {"x", "--web.listen", "--nope", NULL};
+	char *unknown2[] = {"x", "--nope", NULL};
+	char *shortflag[] = {"x", "-z", NULL};
+	char *novalue[] = {"x", "--web.telemetry-path", NULL};
+	char *badpath[] = {"x", "--web.telemetry-path=metrics", NULL};
+	char *rootpath[] = {"x", "--web.telemetry-path=/", NULL};
+	char *spacepath[] = {"x", "--web.telemetry-path=/a b", NULL};
+	char *badlevel[] = {"x", "--log.level=loud", NULL};
+	char *positional[] = {"x", "extra", NULL};
+
+	expect_bad(ARGC(unknown2), unknown2, "unknown flag '--nope'");
+	expect_bad(ARGC(shortflag), shortflag, "unknown flag '-z'");
+	expect_bad(ARGC(novalue), novalue, "needs a value");
+	expect_bad(ARGC(badpath), badpath, "--web.telemetry-path");
+	expect_bad(ARGC(rootpath), rootpath, "--web.telemetry-path");
+	expect_bad(ARGC(spacepath), spacepath, "no spaces");
+	expect_bad(ARGC(badlevel), badlevel, "--log.level 'loud'");
+	expect_bad(ARGC(positional), positional, "unexpected argument 'extra'");
+	/* "--web.listen" is an abbreviation that takes "--nope" as its value. */
+	expect_bad(ARGC(unknown), unknown, "--web.listen-address '--nope'");
+}
+
+static void test_help_and_version_exit_ok(void **state)
+{
+	char *help[] = {"x", "--help", NULL};
+	char *version[] = {"x", "--version", NULL};
+	struct config cfg;
+
+	assert_int_equal(parse(ARGC(help), help, &cfg), FLAGS_EXIT_OK);
+	assert_int_equal(parse(ARGC(version), version, &cfg), FLAGS_EXIT_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_both_value_forms),
+		cmocka_unit_test(test_ipv6_address),
+		cmocka_unit_test(test_bad_listen_addresses),
+		cmocka_unit_test(test_bad_flags),
+		cmocka_unit_test(test_help_and_version_exit_ok),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
