@@ -157,7 +157,11 @@ class Netns:
     def __init__(self, name):
         self.name = name
         run(["ip", "netns", "add", name])
-        run(["ip", "-n", name, "link", "set", "lo", "up"])
+        try:
+            run(["ip", "-n", name, "link", "set", "lo", "up"])
+        except Exception:
+            self.delete()  # the caller never gets an object to clean up
+            raise
 
     def exec_argv(self, argv):
         return ["ip", "netns", "exec", self.name] + list(argv)

@@ -45,12 +45,12 @@ static void remove_dir(const struct tree *t, const char *rel)
 }
 
 static const char *const dirs[] = {
-	"/system.slice",
-	"/system.slice/nginx.service",
-	"/kubepods.slice",
-	"/kubepods.slice/kubepods-pod1_2.slice",
-	"/odd \"name\" \\ \xc3\xa9",
-	"/odd \"name\" \\ \xc3\xa9/line\nbreak",
+    "/system.slice",
+    "/system.slice/nginx.service",
+    "/kubepods.slice",
+    "/kubepods.slice/kubepods-pod1_2.slice",
+    "/odd \"name\" \\ \xc3\xa9",
+    "/odd \"name\" \\ \xc3\xa9/line\nbreak",
 };
 
 static int setup(void **state)
@@ -158,14 +158,14 @@ static void test_mountinfo_hybrid(void **state)
 	char out[256];
 
 	assert_int_equal(
-		mount_point_of(
-			"25 30 0:23 / /sys rw,nosuid - sysfs sysfs rw\n"
-			"35 25 0:30 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
-			"41 35 0:38 / /sys/fs/cgroup/unified rw,relatime shared:10 - cgroup2 cgroup2 "
-			"rw,nsdelegate\n"
-			"42 35 0:39 / /sys/fs/cgroup/memory rw shared:11 - cgroup cgroup rw,memory\n",
-			out, sizeof(out)),
-		0);
+	    mount_point_of(
+		"25 30 0:23 / /sys rw,nosuid - sysfs sysfs rw\n"
+		"35 25 0:30 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
+		"41 35 0:38 / /sys/fs/cgroup/unified rw,relatime shared:10 - cgroup2 cgroup2 "
+		"rw,nsdelegate\n"
+		"42 35 0:39 / /sys/fs/cgroup/memory rw shared:11 - cgroup cgroup rw,memory\n",
+		out, sizeof(out)),
+	    0);
 	assert_string_equal(out, "/sys/fs/cgroup/unified");
 }
 
@@ -173,15 +173,17 @@ static void test_mountinfo_escapes_and_root_preferred(void **state)
 {
 	char out[256];
 
-	assert_int_equal(mount_point_of("50 1 0:40 /kubepods /container/cg rw - cgroup2 cgroup2 rw\n"
-					"51 1 0:40 / /mnt/my\\040cgroups rw master:1 - cgroup2 none "
-					"rw\n",
-					out, sizeof(out)),
-			 0);
+	assert_int_equal(
+	    mount_point_of("50 1 0:40 /kubepods /container/cg rw - cgroup2 cgroup2 rw\n"
+			   "51 1 0:40 / /mnt/my\\040cgroups rw master:1 - cgroup2 none "
+			   "rw\n",
+			   out, sizeof(out)),
+	    0);
 	assert_string_equal(out, "/mnt/my cgroups");
-	assert_int_equal(mount_point_of("50 1 0:40 /kubepods /container/cg rw - cgroup2 cgroup2 rw\n",
-					out, sizeof(out)),
-			 0);
+	assert_int_equal(
+	    mount_point_of("50 1 0:40 /kubepods /container/cg rw - cgroup2 cgroup2 rw\n", out,
+			   sizeof(out)),
+	    0);
 	assert_string_equal(out, "/container/cg");
 }
 
@@ -199,13 +201,13 @@ static void test_mountinfo_without_cgroup2(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_resolves_every_directory, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_new_cgroup_next_scrape, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_removed_cgroup_keeps_name, setup, teardown),
-		cmocka_unit_test(test_open_missing_root_fails),
-		cmocka_unit_test(test_mountinfo_hybrid),
-		cmocka_unit_test(test_mountinfo_escapes_and_root_preferred),
-		cmocka_unit_test(test_mountinfo_without_cgroup2),
+	    cmocka_unit_test_setup_teardown(test_resolves_every_directory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_new_cgroup_next_scrape, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_removed_cgroup_keeps_name, setup, teardown),
+	    cmocka_unit_test(test_open_missing_root_fails),
+	    cmocka_unit_test(test_mountinfo_hybrid),
+	    cmocka_unit_test(test_mountinfo_escapes_and_root_preferred),
+	    cmocka_unit_test(test_mountinfo_without_cgroup2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

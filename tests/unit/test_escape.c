@@ -71,11 +71,11 @@ static void test_buf_printf_grows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_label_plain),
-		cmocka_unit_test(test_label_specials),
-		cmocka_unit_test(test_label_utf8_passes),
-		cmocka_unit_test(test_help_escapes_backslash_and_newline_only),
-		cmocka_unit_test(test_buf_printf_grows),
+	    cmocka_unit_test(test_label_plain),
+	    cmocka_unit_test(test_label_specials),
+	    cmocka_unit_test(test_label_utf8_passes),
+	    cmocka_unit_test(test_help_escapes_backslash_and_newline_only),
+	    cmocka_unit_test(test_buf_printf_grows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

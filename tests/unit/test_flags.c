@@ -44,8 +44,12 @@ static void test_defaults(void **state)
 
 static void test_both_value_forms(void **state)
 {
-	char *argv[] = {"x", "--web.listen-address=127.0.0.1:1234", "--web.telemetry-path",
-			"/m", "--log.level=debug", NULL};
+	char *argv[] = {"x",
+			"--web.listen-address=127.0.0.1:1234",
+			"--web.telemetry-path",
+			"/m",
+			"--log.level=debug",
+			NULL};
 	struct config cfg;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&cfg.listen.addr;
 
@@ -139,12 +143,9 @@ static void test_help_and_version_exit_ok(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_both_value_forms),
-		cmocka_unit_test(test_ipv6_address),
-		cmocka_unit_test(test_bad_listen_addresses),
-		cmocka_unit_test(test_bad_flags),
-		cmocka_unit_test(test_help_and_version_exit_ok),
+	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_both_value_forms),
+	    cmocka_unit_test(test_ipv6_address), cmocka_unit_test(test_bad_listen_addresses),
+	    cmocka_unit_test(test_bad_flags),	 cmocka_unit_test(test_help_and_version_exit_ok),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

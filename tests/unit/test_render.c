@@ -29,7 +29,8 @@ static int count_lines_starting(const char *text, const char *prefix)
 	int n = 0;
 	size_t plen = strlen(prefix);
 
-	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL)
 		if (!strncmp(line, prefix, plen))
 			n++;
 	return n;
@@ -45,10 +46,11 @@ static void test_counter_family_exact(void **state)
 	rows[0].counters.retransmits = 7;
 	out = render(rows, 1, 0);
 	assert_non_null(strstr(out, "# HELP cgroup_tcp_connections_opened_total TCP handshakes"));
-	assert_non_null(strstr(out, "# TYPE cgroup_tcp_connections_opened_total counter\n"
-				    "cgroup_tcp_connections_opened_total{cgroup=\"/a\",direction=\"outbound\"} 3\n"
-				    "cgroup_tcp_connections_opened_total{cgroup=\"/a\",direction=\"inbound\"} "
-				    "18446744073709551615\n"));
+	assert_non_null(strstr(
+	    out, "# TYPE cgroup_tcp_connections_opened_total counter\n"
+		 "cgroup_tcp_connections_opened_total{cgroup=\"/a\",direction=\"outbound\"} 3\n"
+		 "cgroup_tcp_connections_opened_total{cgroup=\"/a\",direction=\"inbound\"} "
+		 "18446744073709551615\n"));
 	assert_non_null(strstr(out, "# TYPE cgroup_tcp_retransmits_total counter\n"
 				    "cgroup_tcp_retransmits_total{cgroup=\"/a\"} 7\n"));
 	free(out);
@@ -110,7 +112,7 @@ static void test_every_value_reaches_its_sample(void **state)
 static void test_rows_merge_sums_same_name(void **state)
 {
 	struct cgroup_row rows[4] = {
-		{.cgroup = "/b"}, {.cgroup = "/a"}, {.cgroup = "/b"}, {.cgroup = ""}};
+	    {.cgroup = "/b"}, {.cgroup = "/a"}, {.cgroup = "/b"}, {.cgroup = ""}};
 
 	rows[0].counters.sent_bytes = 10;
 	rows[2].counters.sent_bytes = 5;
@@ -127,10 +129,10 @@ static void test_rows_merge_sums_same_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counter_family_exact),
-		cmocka_unit_test(test_every_family_rendered),
-		cmocka_unit_test(test_every_value_reaches_its_sample),
-		cmocka_unit_test(test_rows_merge_sums_same_name),
+	    cmocka_unit_test(test_counter_family_exact),
+	    cmocka_unit_test(test_every_family_rendered),
+	    cmocka_unit_test(test_every_value_reaches_its_sample),
+	    cmocka_unit_test(test_rows_merge_sums_same_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

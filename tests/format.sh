@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Every C source follows .clang-format.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mapfile -t files < <(git ls-files '*.c' '*.h' 2>/dev/null || find bpf src metrics tests -name '*.[ch]')
+clang-format --dry-run --Werror "${files[@]}"
+echo "${#files[@]} files formatted"
