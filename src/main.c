@@ -74,10 +74,10 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (loader_start(&loader))
+		goto cleanup;
 	cgroups = open_cgroups();
 	if (!cgroups)
-		goto cleanup;
-	if (loader_start(&loader))
 		goto cleanup;
 	if (scraper_init(&scraper, loader_counters_fd(&loader), loader_stats_fd(&loader),
 			 cgroups)) {
