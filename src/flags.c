@@ -97,7 +97,8 @@ int parse_listen_address(const char *text, struct listen_addr *la, char *err, si
 
 	errno = 0;
 	portnum = strtol(port, &end, 10);
-	if (!*port || *end || errno || portnum < 0 || portnum > 65535)
+	if (!*port || *end || errno || portnum < 0 || portnum > 65535 ||
+	    strspn(port, "0123456789") != strlen(port))
 		return bad(err, errlen, "bad --web.listen-address '%s': port must be 0-65535",
 			   text);
 
@@ -149,10 +150,33 @@ static int check_telemetry_path(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* getopt_long takes unique prefixes ("--web.l"); exporters take whole names
+ * only, so a typo is an error and not a different flag. */
+static bool whole_name(char **argv, int index)
+{
+	const struct option *o = &options[index];
+	const char *text = argv[optind - 1];
+	size_t len;
+
+	if (o->has_arg == required_argument && optind >= 2 && optarg == argv[optind - 1])
+		text = argv[optind - 2];
+	text += 2; /* "--" */
+	len = strcspn(text, "=");
+	return len == strlen(o->name) && !strncmp(text, o->name, len);
+}
+
+static const char *name_of(int val)
+{
+	for (const struct option *o = options; o->name; o++)
+		if (o->val == val)
+			return o->name;
+	return "?";
+}
+
 enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *out, char *err,
 			      size_t errlen)
 {
-	int opt;
+	int opt, index = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->listen_text = DEFAULT_LISTEN;
@@ -161,7 +185,13 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 
 	optind = 0; /* a full reset, so parsing can run more than once */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", options, &index)) != -1) {
+		if (opt >= OPT_LISTEN && !whole_name(argv, index)) {
+			snprintf(err, errlen, "unknown flag '%s' (did you mean --%s?)",
+				 argv[optind - 1 - (optarg && optarg == argv[optind - 1])],
+				 options[index].name);
+			return FLAGS_BAD;
+		}
 		switch (opt) {
 		case OPT_LISTEN:
 			cfg->listen_text = optarg;
@@ -188,7 +218,10 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 			bad(err, errlen, "flag '%s' needs a value (see --help)", argv[optind - 1]);
 			return FLAGS_BAD;
 		default:
-			if (optopt > 0 && optopt < 256) {
+			if (optopt >= OPT_LISTEN) {
+				snprintf(err, errlen, "flag '--%s' takes no value (see --help)",
+					 name_of(optopt));
+			} else if (optopt > 0 && optopt < 256) {
 				char flag[3] = {'-', (char)optopt, '\0'};
 
 				bad(err, errlen, "unknown flag '%s' (see --help)", flag);

@@ -58,12 +58,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
 {
+	static int seen_headers;
 	struct http_server *h = cls;
 
+	/* Other methods are refused at once (and the connection closed). */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
 				 "method not allowed: use GET or HEAD\n");
-	if (!strcmp(url, h->telemetry_path))
+	/* GET and HEAD are answered once libmicrohttpd has the whole request:
+	 * an answer queued earlier makes it close the connection (no keep-alive
+	 * between scrapes). A body, which they should not have, is dropped. */
+	if (!*req_cls) {
+		*req_cls = &seen_headers;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (!strcmp(url, h->cfg->telemetry_path))
 		return send_metrics(h, conn);
 	if (!strcmp(url, "/"))
 		return send_text(conn, MHD_HTTP_OK, "text/html; charset=utf-8", h->index_page);
@@ -161,20 +174,23 @@ fail:
 	return -1;
 }
 
-int http_start(struct http_server *h, const struct config *cfg, struct scraper *scraper)
+int http_listen(struct http_server *h, const struct config *cfg)
 {
 	memset(h, 0, sizeof(*h));
-	h->telemetry_path = cfg->telemetry_path;
-	h->scraper = scraper;
-	h->index_page = make_index_page(cfg->telemetry_path);
+	h->cfg = cfg;
 	h->listen_fd = -1;
+	h->index_page = make_index_page(cfg->telemetry_path);
 	if (!h->index_page) {
 		log_error("out of memory");
 		return -1;
 	}
 	h->listen_fd = open_listener(cfg);
-	if (h->listen_fd < 0)
-		goto fail;
+	return h->listen_fd < 0 ? -1 : 0;
+}
+
+int http_serve(struct http_server *h, struct scraper *scraper)
+{
+	h->scraper = scraper;
 	h->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	    handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
@@ -183,15 +199,12 @@ int http_start(struct http_server *h, const struct config *cfg, struct scraper *
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_SECONDS,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
 	if (!h->daemon) {
-		log_error("cannot start the HTTP server on %s", cfg->listen_text);
-		goto fail;
+		log_error("cannot start the HTTP server on %s", h->cfg->listen_text);
+		return -1;
 	}
 	h->listen_fd = -1; /* the daemon owns and closes it now */
-	log_info("listening on %s, metrics at %s", cfg->listen_text, cfg->telemetry_path);
+	log_info("listening on %s, metrics at %s", h->cfg->listen_text, h->cfg->telemetry_path);
 	return 0;
-fail:
-	http_stop(h);
-	return -1;
 }
 
 void http_stop(struct http_server *h)

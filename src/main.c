@@ -47,7 +47,7 @@ static struct cgroups *open_cgroups(void)
 int main(int argc, char **argv)
 {
 	struct loader loader = {0};
-	struct http_server http = {0};
+	struct http_server http = {.listen_fd = -1};
 	struct scraper scraper;
 	struct cgroups *cgroups = NULL;
 	struct config cfg;
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (loader_start(&loader))
+	if (http_listen(&http, &cfg) || loader_start(&loader))
 		goto cleanup;
 	cgroups = open_cgroups();
 	if (!cgroups)
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	scraper_ready = true;
-	if (http_start(&http, &cfg, &scraper))
+	if (http_serve(&http, &scraper))
 		goto cleanup;
 
 	if (sigwait(&stop, &sig) == 0)

@@ -95,6 +95,8 @@ static void test_bad_listen_addresses(void **state)
 	expect_bad_listen("[]:80", "IPv6");
 	expect_bad_listen("[zz]:80", "[zz]:80");
 	expect_bad_listen("no-such-host.invalid:80", "no-such-host");
+	expect_bad_listen(":+80", "port must be");
+	expect_bad_listen(": 80", "port must be");
 }
 
 static void expect_bad(int argc, char **argv, const char *reason)
@@ -126,8 +128,16 @@ static void test_bad_flags(void **state)
 	expect_bad(ARGC(spacepath), spacepath, "no spaces");
 	expect_bad(ARGC(badlevel), badlevel, "--log.level 'loud'");
 	expect_bad(ARGC(positional), positional, "unexpected argument 'extra'");
-	/* "--web.listen" is an abbreviation that takes "--nope" as its value. */
-	expect_bad(ARGC(unknown), unknown, "--web.listen-address '--nope'");
+	char *prefix[] = {"x", "--web.l=:1", NULL};
+	char *prefix2[] = {"x", "--vers", NULL};
+	char *novalue2[] = {"x", "--help=3", NULL};
+
+	/* Prefixes of flag names are typos, not the flag. */
+	expect_bad(ARGC(unknown), unknown,
+		   "unknown flag '--web.listen' (did you mean --web.listen-address?)");
+	expect_bad(ARGC(prefix), prefix, "unknown flag '--web.l=:1'");
+	expect_bad(ARGC(prefix2), prefix2, "unknown flag '--vers'");
+	expect_bad(ARGC(novalue2), novalue2, "flag '--help' takes no value");
 }
 
 static void test_help_and_version_exit_ok(void **state)
