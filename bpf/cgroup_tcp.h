@@ -1,15 +1,16 @@
-/* Structs shared by the BPF programs and user space: the per-cgroup counters
- * and the per-socket state. Fixed-width types only; the includer provides
- * __u64 and friends (vmlinux.h in BPF, <linux/types.h> in user space). */
+/* Structs shared by the BPF programs and user space: per-cgroup counters,
+ * histograms and state gauges, and the per-socket state. Fixed-width types
+ * only; the includer provides __u64 and friends (vmlinux.h in BPF,
+ * <linux/types.h> in user space). */
 #ifndef CGROUP_TCP_H
 #define CGROUP_TCP_H
 
-/* Key of the counters map that gathers events no cgroup can own: RSTs the
- * kernel sends without a full socket (closed port, TIME_WAIT), and events
- * that found the counters map full. No cgroup has id 0. */
+/* Key that gathers events no cgroup can own: RSTs the kernel sends without a
+ * full socket (closed port, TIME_WAIT), and events that found a map full.
+ * No cgroup has id 0. */
 #define CTCP_UNATTRIBUTED_ID 0
 
-/* Default capacity of the counters map, in cgroups. */
+/* Default capacity of the per-cgroup maps, in cgroups. */
 #define CTCP_MAX_CGROUPS 16384
 
 enum ctcp_direction {
@@ -27,31 +28,69 @@ enum ctcp_fail_reason {
 	CTCP_FAIL_REASONS,
 };
 
-/* One value per cgroup and CPU; user space sums the CPUs. */
-struct ctcp_counters {
+enum ctcp_io_op {
+	CTCP_SEND,
+	CTCP_RECEIVE,
+	CTCP_IO_OPS,
+};
+
+/* Indexed by the kernel's TCP state numbers (TCP_ESTABLISHED is 1 ...
+ * TCP_CLOSING is 11); a power of two so a mask bounds the index. */
+#define CTCP_TCP_STATES 16
+
+/* Log2 histogram: slot i counts values v with 2^(i-1) < v <= 2^i (slot 0:
+ * v <= 1) in the family's bucket unit; the last slot counts everything above
+ * 2^(CTCP_HIST_SLOTS - 2). `sum` is in the family's sum unit. */
+#define CTCP_HIST_SLOTS 26
+struct ctcp_hist {
+	__u64 sum;
+	__u64 slots[CTCP_HIST_SLOTS];
+};
+
+/* Connection lifecycle, per cgroup, shared by all CPUs (atomic adds): these
+ * events are rare next to packets and calls, and one copy per cgroup keeps
+ * memory flat in the number of CPUs. */
+struct ctcp_conn {
 	__u64 opened[CTCP_DIRECTIONS];
 	__u64 closed[CTCP_DIRECTIONS];
 	__u64 connect_failures[CTCP_FAIL_REASONS];
 	__u64 retransmits;
 	__u64 resets_sent;
 	__u64 resets_received;
-	__u64 sent_bytes;
-	__u64 received_bytes;
+	/* Sockets now in each state: +1 entering, -1 leaving. */
+	__s64 sockets[CTCP_TCP_STATES];
+	/* Microseconds. */
+	struct ctcp_hist handshake[CTCP_DIRECTIONS];
+	/* Buckets in milliseconds, sum in microseconds. */
+	struct ctcp_hist lifetime[CTCP_DIRECTIONS];
+};
+
+/* Bytes per send and receive call, per cgroup and CPU: the hot path. The
+ * histogram sum is the byte count. */
+struct ctcp_io {
+	struct ctcp_hist size[CTCP_IO_OPS];
 };
 
 /* Counters about the BPF side itself, one per CPU. */
 struct ctcp_stats {
-	/* Events counted under CTCP_UNATTRIBUTED_ID because the counters map
+	/* Events counted under CTCP_UNATTRIBUTED_ID because a per-cgroup map
 	 * had no room for a new cgroup. */
 	__u64 map_full;
+	/* Sockets that got no local storage (kernel out of memory): their
+	 * state changes are not in the gauge. */
+	__u64 no_storage;
 };
 
-/* Socket local storage: set when a socket completes its handshake, so the
- * close can be counted once and in the right direction. */
-#define CTCP_SOCK_OPEN 0x1
+/* Socket local storage, created at a socket's first state change (or by the
+ * census at start) and freed by the kernel with the socket. */
 struct ctcp_sock {
-	__u32 flags;
-	__u32 direction;
+	__u64 since_ns;	   /* SYN_SENT entered, then ESTABLISHED entered */
+	__u64 rtt_next_ns; /* no RTT sample before this time */
+	__u32 counted;	   /* set once, atomically: the gauge knows this socket */
+	__u8 state;	   /* the gauge slot it is counted in; TCP_CLOSE: none */
+	__u8 direction;
+	__u8 open; /* established, close not yet counted */
+	__u8 pad;
 };
 
 #endif /* CGROUP_TCP_H */

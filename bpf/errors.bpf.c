@@ -10,16 +10,16 @@ const volatile bool retransmit_reports_err = false;
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(ctcp_retransmit, const struct sock *sk, const struct sk_buff *skb)
 {
-	struct ctcp_counters *c;
+	struct ctcp_conn *c;
 	__u16 segs;
 
 	if (retransmit_reports_err && (int)ctx[2] != 0)
 		return 0;
 	/* Count segments, not skbs, as the kernel's RetransSegs does. */
 	segs = BPF_CORE_READ((struct tcp_skb_cb *)&skb->cb[0], tcp_gso_segs);
-	c = counters_of(cgroup_of(sk));
+	c = value_of(&ctcp_conn, cgroup_of(sk));
 	if (c)
-		c->retransmits += segs ? segs : 1;
+		__sync_fetch_and_add(&c->retransmits, segs ? segs : 1);
 	return 0;
 }
 
@@ -47,19 +47,19 @@ static __always_inline __u64 reset_owner(const struct sock *sk)
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(ctcp_reset_sent, const struct sock *sk)
 {
-	struct ctcp_counters *c = counters_of(reset_owner(sk));
+	struct ctcp_conn *c = value_of(&ctcp_conn, reset_owner(sk));
 
 	if (c)
-		c->resets_sent++;
+		__sync_fetch_and_add(&c->resets_sent, 1);
 	return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(ctcp_reset_received, struct sock *sk)
 {
-	struct ctcp_counters *c = counters_of(cgroup_of(sk));
+	struct ctcp_conn *c = value_of(&ctcp_conn, cgroup_of(sk));
 
 	if (c)
-		c->resets_received++;
+		__sync_fetch_and_add(&c->resets_received, 1);
 	return 0;
 }

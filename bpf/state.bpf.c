@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Connection lifecycle from sock:inet_sock_set_state: handshakes completed,
- * outbound handshakes that failed (and why), established connections closed. */
+/* Connection lifecycle from sock:inet_sock_set_state: handshakes completed
+ * and how long they took, outbound handshakes that failed (and why),
+ * established connections closed and how long they lived, and the number of
+ * sockets in each state. Also the existing sockets' census at start. */
 #include "counters.bpf.h"
 
 #define ECONNREFUSED 111
@@ -10,18 +12,9 @@
 #define EHOSTDOWN    112
 #define ENETDOWN     100
 
-/* The close needs the direction the socket was opened in, which the close
- * transition no longer shows: keep it with the socket, freed with it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct ctcp_sock);
-} ctcp_socks SEC(".maps");
-
 /* sk_err at SYN_SENT->CLOSE says why the handshake ended; 0 means the
  * application closed the socket first. */
-static __always_inline int fail_reason(int err)
+static __always_inline __u32 fail_reason(int err)
 {
 	switch (err) {
 	case 0:
@@ -40,55 +33,152 @@ static __always_inline int fail_reason(int err)
 	}
 }
 
-static __always_inline void on_established(const struct sock *sk, __u32 direction)
+/* The states the gauge shows: every state a full socket can be in, but the
+ * two that mean it is gone (TIME_WAIT belongs to a separate mini socket). */
+static __always_inline bool gauge_state(int state)
 {
-	struct ctcp_counters *c = counters_of(cgroup_of(sk));
-	struct ctcp_sock *st;
+	return state >= TCP_ESTABLISHED && state <= TCP_CLOSING && state != TCP_TIME_WAIT &&
+	       state != TCP_CLOSE;
+}
 
-	if (c)
-		c->opened[direction]++;
-	st = bpf_sk_storage_get(&ctcp_socks, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (st) {
-		st->flags = CTCP_SOCK_OPEN;
-		st->direction = direction;
+/* A gauge index the verifier can see is in bounds: the mask must survive the
+ * compiler, which knows gauge_state() already bounded the value. */
+static __always_inline __u32 state_slot(__u32 state)
+{
+	barrier_var(state);
+	return state & (CTCP_TCP_STATES - 1);
+}
+
+/* Moves a socket's unit of the gauge to its new state. The first to set
+ * `counted` (a state change or the census, which holds the socket lock) adds
+ * the socket; later moves take it out of the state it was counted in, so
+ * the gauge never counts a socket twice nor takes out one it never added. */
+static __always_inline void gauge_move(struct ctcp_conn *c, struct ctcp_sock *st, int newstate)
+{
+	__u32 old = st->state;
+
+	if (__sync_val_compare_and_swap(&st->counted, 0, 1) != 0 && gauge_state(old))
+		__sync_fetch_and_add(&c->sockets[state_slot(old)], -1);
+	if (gauge_state(newstate)) {
+		__sync_fetch_and_add(&c->sockets[state_slot(newstate)], 1);
+		st->state = newstate;
+	} else {
+		st->state = TCP_CLOSE;
 	}
 }
 
-static __always_inline void on_close(const struct sock *sk, int oldstate)
+/* Outbound: from SYN_SENT to ESTABLISHED. Inbound: the kernel's SYN-ACK
+ * round trip, which the accepted socket holds as its first srtt when it
+ * becomes ESTABLISHED (the SYN_RECV socket itself is born at the final ACK).
+ * A connect already under way at start has no SYN_SENT time: srtt too. */
+static __always_inline __u64 handshake_us(const struct sock *sk, struct ctcp_sock *st,
+					  __u32 direction, __u64 now)
 {
-	struct ctcp_counters *c;
-	struct ctcp_sock *st;
-	int reason;
+	struct tcp_sock *tp;
+
+	if (direction == CTCP_OUTBOUND && st && st->since_ns && now > st->since_ns)
+		return (now - st->since_ns) / 1000;
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	return tp ? tp->srtt_us >> 3 : 0;
+}
+
+static __always_inline void on_established(const struct sock *sk, struct ctcp_conn *c,
+					   struct ctcp_sock *st, __u32 direction, __u64 now)
+{
+	__u64 us = handshake_us(sk, st, direction, now);
+
+	__sync_fetch_and_add(&c->opened[direction], 1);
+	hist_add_atomic(&c->handshake[direction], us, us);
+	if (st) {
+		st->since_ns = now;
+		st->direction = direction;
+		st->open = 1;
+	}
+}
+
+static __always_inline void on_close(const struct sock *sk, struct ctcp_conn *c,
+				     struct ctcp_sock *st, int oldstate, __u64 now)
+{
+	__u32 direction;
+	__u64 us;
 
 	if (oldstate == TCP_SYN_SENT) {
-		reason = fail_reason(sk->sk_err);
-		c = counters_of(cgroup_of(sk));
-		if (c && reason < CTCP_FAIL_REASONS)
-			c->connect_failures[reason]++;
+		__sync_fetch_and_add(&c->connect_failures[fail_reason(sk->sk_err)], 1);
 		return;
 	}
-	st = bpf_sk_storage_get(&ctcp_socks, (struct sock *)sk, 0, 0);
-	if (!st || !(st->flags & CTCP_SOCK_OPEN))
+	if (!st || !st->open)
 		return;
-	st->flags &= ~CTCP_SOCK_OPEN;
-	c = counters_of(cgroup_of(sk));
-	if (c && st->direction < CTCP_DIRECTIONS)
-		c->closed[st->direction]++;
+	st->open = 0;
+	direction = st->direction & 1;
+	us = now > st->since_ns ? (now - st->since_ns) / 1000 : 0;
+	__sync_fetch_and_add(&c->closed[direction], 1);
+	/* Buckets in milliseconds reach hours in 26 slots. */
+	hist_add_atomic(&c->lifetime[direction], us / 1000, us);
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
 {
+	struct ctcp_conn *c;
+	struct ctcp_sock *st;
+	__u64 now;
+
 	if (!is_tcp(sk))
 		return 0;
-	if (newstate == TCP_ESTABLISHED) {
-		if (oldstate == TCP_SYN_SENT)
-			on_established(sk, CTCP_OUTBOUND);
-		else if (oldstate == TCP_SYN_RECV)
-			on_established(sk, CTCP_INBOUND);
-	} else if (newstate == TCP_CLOSE) {
-		on_close(sk, oldstate);
+	c = value_of(&ctcp_conn, cgroup_of(sk));
+	if (!c)
+		return 0;
+	now = bpf_ktime_get_ns();
+	st = bpf_sk_storage_get(&ctcp_socks, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (st)
+		gauge_move(c, st, newstate);
+	else
+		count_stat(offsetof(struct ctcp_stats, no_storage) / sizeof(__u64));
+
+	if (oldstate == TCP_ESTABLISHED)
+		rtt_sample(sk); /* the last one of the connection */
+	if (newstate == TCP_SYN_SENT && st)
+		st->since_ns = now;
+	else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT)
+		on_established(sk, c, st, CTCP_OUTBOUND, now);
+	else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV)
+		on_established(sk, c, st, CTCP_INBOUND, now);
+	else if (newstate == TCP_CLOSE)
+		on_close(sk, c, st, oldstate, now);
+	return 0;
+}
+
+/* At start: every existing full socket of one network namespace enters the
+ * gauge, unless a state change got to it first. iter/tcp runs with the
+ * socket locked, so its state cannot change under us. Connections found
+ * here have no known start: their close is not counted in lifetimes. */
+SEC("iter/tcp")
+int ctcp_census(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp;
+	struct ctcp_conn *c;
+	struct ctcp_sock *st;
+	int state;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0; /* time-wait and request sockets are not full sockets */
+	st = bpf_sk_storage_get(&ctcp_socks, tp, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st) {
+		count_stat(offsetof(struct ctcp_stats, no_storage) / sizeof(__u64));
+		return 0;
 	}
+	state = tp->inet_conn.icsk_inet.sk.__sk_common.skc_state;
+	if (!gauge_state(state) || __sync_val_compare_and_swap(&st->counted, 0, 1) != 0)
+		return 0;
+	c = value_of(&ctcp_conn, tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id);
+	if (!c)
+		return 0;
+	__sync_fetch_and_add(&c->sockets[state_slot(state)], 1);
+	st->state = state;
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "catalogue.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define TCP_STATE(n) (n) /* the kernel's TCP state numbers */
 
 static const char *const directions[CTCP_DIRECTIONS] = {
     [CTCP_OUTBOUND] = "outbound",
@@ -17,44 +18,155 @@ static const char *const fail_reasons[CTCP_FAIL_REASONS] = {
     [CTCP_FAIL_OTHER] = "other",
 };
 
-#define COUNTER(field, metric, text)                                                               \
-	{                                                                                          \
-		.name = metric, .type = FAMILY_COUNTER, .help = text, .values = 1,                 \
-		.offset = offsetof(struct ctcp_counters, field),                                   \
-	}
-#define COUNTER_BY(field, metric, text, label_name, label_set)                                     \
-	{                                                                                          \
-		.name = metric, .type = FAMILY_COUNTER, .help = text, .label = label_name,         \
-		.label_values = label_set, .values = ARRAY_LEN(label_set),                         \
-		.offset = offsetof(struct ctcp_counters, field),                                   \
-	}
+static const char *const io_ops[CTCP_IO_OPS] = {
+    [CTCP_SEND] = "send",
+    [CTCP_RECEIVE] = "receive",
+};
+
+/* The states a live socket can be counted in, with the kernel's numbers. */
+static const char *const states[] = {
+    "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2",
+    "close_wait",  "last_ack", "closing",  "listen",
+};
+static const unsigned char state_numbers[ARRAY_LEN(states)] = {
+    TCP_STATE(1), TCP_STATE(2), TCP_STATE(3),  TCP_STATE(4),  TCP_STATE(5),
+    TCP_STATE(8), TCP_STATE(9), TCP_STATE(11), TCP_STATE(10),
+};
+
+/* 2^3 us = 8 us to 2^24 us = 16.8 s: loopback to intercontinental. */
+static const struct hist_spec microseconds = {
+    .bucket_divisor = 1e6, .sum_divisor = 1e6, .first = 3, .last = 24};
+/* 1 ms to 2^24 ms = 4.7 hours; sums are kept in microseconds. */
+static const struct hist_spec milliseconds = {
+    .bucket_divisor = 1e3, .sum_divisor = 1e6, .first = 0, .last = 24};
+/* 1 byte to 16 MiB. */
+static const struct hist_spec bytes = {
+    .bucket_divisor = 1, .sum_divisor = 1, .first = 0, .last = 24};
+
+#define CONN(field)    offsetof(struct cgroup_values, conn.field)
+#define U64_SIZE       sizeof(__u64)
+#define HIST_SIZE      sizeof(struct ctcp_hist)
+#define COUNTER(field) .type = FAMILY_COUNTER, .offset = CONN(field), .stride = U64_SIZE
+#define LABELED(label_name, label_set)                                                             \
+	.label = label_name, .label_values = label_set, .values = ARRAY_LEN(label_set)
 
 const struct family cgroup_families[] = {
-    COUNTER_BY(opened, "cgroup_tcp_connections_opened",
-	       "TCP handshakes completed by sockets of the cgroup: outbound (SYN_SENT to "
-	       "ESTABLISHED) and inbound (SYN_RECV to ESTABLISHED).",
-	       "direction", directions),
-    COUNTER_BY(connect_failures, "cgroup_tcp_connect_failures",
-	       "Outbound TCP handshakes that ended in CLOSE, by the socket error at that moment: "
-	       "refused (RST), timeout, unreachable (ICMP), aborted (closed by the application "
-	       "first), other.",
-	       "reason", fail_reasons),
-    COUNTER_BY(closed, "cgroup_tcp_connections_closed",
-	       "TCP connections that reached CLOSE after a handshake completed while the "
-	       "exporter ran, by the direction they were opened in.",
-	       "direction", directions),
-    COUNTER(retransmits, "cgroup_tcp_retransmits",
-	    "TCP segments retransmitted by sockets of the cgroup (as the kernel's "
-	    "RetransSegs)."),
-    COUNTER(resets_sent, "cgroup_tcp_resets_sent",
-	    "TCP resets sent by sockets of the cgroup. cgroup=\"\" holds resets the kernel sent "
-	    "without an owning socket (closed port, time-wait)."),
-    COUNTER(resets_received, "cgroup_tcp_resets_received",
-	    "TCP resets received by sockets of the cgroup."),
-    COUNTER(sent_bytes, "cgroup_tcp_sent_bytes",
-	    "Bytes returned by send calls on TCP sockets of the cgroup."),
-    COUNTER(received_bytes, "cgroup_tcp_received_bytes",
-	    "Bytes returned by receive calls on TCP sockets of the cgroup (peeks not counted)."),
+    {
+	.name = "cgroup_tcp_connections_opened",
+	COUNTER(opened),
+	LABELED("direction", directions),
+	.help = "TCP handshakes completed by sockets of the cgroup: outbound (SYN_SENT to "
+		"ESTABLISHED) and inbound (SYN_RECV to ESTABLISHED).",
+    },
+    {
+	.name = "cgroup_tcp_connect_failures",
+	COUNTER(connect_failures),
+	LABELED("reason", fail_reasons),
+	.help = "Outbound TCP handshakes that ended in CLOSE, by the socket error at that "
+		"moment: refused (RST), timeout, unreachable (ICMP), aborted (closed by the "
+		"application first), other.",
+    },
+    {
+	.name = "cgroup_tcp_connections_closed",
+	COUNTER(closed),
+	LABELED("direction", directions),
+	.help = "TCP connections that reached CLOSE after a handshake completed while the "
+		"exporter ran, by the direction they were opened in.",
+    },
+    {
+	.name = "cgroup_tcp_retransmits",
+	COUNTER(retransmits),
+	.values = 1,
+	.help = "TCP segments retransmitted by sockets of the cgroup (as the kernel's "
+		"RetransSegs).",
+    },
+    {
+	.name = "cgroup_tcp_resets_sent",
+	COUNTER(resets_sent),
+	.values = 1,
+	.help = "TCP resets sent by sockets of the cgroup. cgroup=\"\" holds resets the "
+		"kernel sent without an owning socket (closed port, time-wait).",
+    },
+    {
+	.name = "cgroup_tcp_resets_received",
+	COUNTER(resets_received),
+	.values = 1,
+	.help = "TCP resets received by sockets of the cgroup.",
+    },
+    {
+	.name = "cgroup_tcp_sent_bytes",
+	.type = FAMILY_COUNTER,
+	.unit = "bytes",
+	.offset = offsetof(struct cgroup_values, io.size[CTCP_SEND].sum),
+	.values = 1,
+	.help = "Bytes returned by send calls on TCP sockets of the cgroup (Linux 6.3+).",
+    },
+    {
+	.name = "cgroup_tcp_received_bytes",
+	.type = FAMILY_COUNTER,
+	.unit = "bytes",
+	.offset = offsetof(struct cgroup_values, io.size[CTCP_RECEIVE].sum),
+	.values = 1,
+	.help = "Bytes returned by receive calls on TCP sockets of the cgroup, peeks not "
+		"counted (Linux 6.3+).",
+    },
+    {
+	.name = "cgroup_tcp_connections",
+	.type = FAMILY_GAUGE,
+	LABELED("state", states),
+	.label_index = state_numbers,
+	.offset = CONN(sockets),
+	.stride = U64_SIZE,
+	.help = "TCP sockets of the cgroup now in each state, sockets that existed before "
+		"the exporter started included (time-wait ones are not the cgroup's any "
+		"more).",
+    },
+    {
+	.name = "cgroup_tcp_handshake_duration_seconds",
+	.type = FAMILY_HISTOGRAM,
+	.unit = "seconds",
+	LABELED("direction", directions),
+	.offset = CONN(handshake),
+	.stride = HIST_SIZE,
+	.hist = &microseconds,
+	.help = "TCP handshake time: outbound from SYN sent to ESTABLISHED, retries "
+		"included; inbound the SYN-ACK round trip the kernel measures. Its _count "
+		"equals cgroup_tcp_connections_opened_total.",
+    },
+    {
+	.name = "cgroup_tcp_connection_duration_seconds",
+	.type = FAMILY_HISTOGRAM,
+	.unit = "seconds",
+	LABELED("direction", directions),
+	.offset = CONN(lifetime),
+	.stride = HIST_SIZE,
+	.hist = &milliseconds,
+	.help = "Lifetime of TCP connections from ESTABLISHED to CLOSE. Its _count equals "
+		"cgroup_tcp_connections_closed_total.",
+    },
+    {
+	.name = "cgroup_tcp_rtt_seconds",
+	.type = FAMILY_HISTOGRAM,
+	.unit = "seconds",
+	.values = 1,
+	.offset = offsetof(struct cgroup_values, rtt),
+	.stride = HIST_SIZE,
+	.hist = &microseconds,
+	.help = "Smoothed RTT of the cgroup's TCP connections, sampled at a connection's "
+		"first received segment, then at most once a second while it receives, and "
+		"when it leaves ESTABLISHED: it weighs connections, not packets.",
+    },
+    {
+	.name = "cgroup_tcp_io_size_bytes",
+	.type = FAMILY_HISTOGRAM,
+	.unit = "bytes",
+	LABELED("op", io_ops),
+	.offset = offsetof(struct cgroup_values, io.size),
+	.stride = HIST_SIZE,
+	.hist = &bytes,
+	.help = "Bytes per send or receive call on TCP sockets of the cgroup (Linux 6.3+); "
+		"its _sum is the byte counters.",
+    },
 };
 const size_t cgroup_families_len = ARRAY_LEN(cgroup_families);
 
@@ -62,20 +174,42 @@ const struct family exporter_families[] = {
     {
 	.name = "cgroup_tcp_exporter_map_full_events",
 	.type = FAMILY_COUNTER,
-	.help = "Events counted under cgroup=\"\" because the per-cgroup map had no room "
-		"for a new cgroup.",
 	.values = 1,
 	.offset = offsetof(struct ctcp_stats, map_full),
+	.help = "Events counted under cgroup=\"\" because a per-cgroup map had no room for "
+		"a new cgroup.",
+    },
+    {
+	.name = "cgroup_tcp_exporter_sockets_without_state",
+	.type = FAMILY_COUNTER,
+	.values = 1,
+	.offset = offsetof(struct ctcp_stats, no_storage),
+	.help = "Sockets the kernel could not give per-socket state (out of memory): they "
+		"are missing from cgroup_tcp_connections and the duration histograms.",
     },
 };
 const size_t exporter_families_len = ARRAY_LEN(exporter_families);
 
 const char *family_type_name(enum family_type type)
 {
-	return type == FAMILY_COUNTER ? "counter" : "gauge";
+	switch (type) {
+	case FAMILY_COUNTER:
+		return "counter";
+	case FAMILY_GAUGE:
+		return "gauge";
+	default:
+		return "histogram";
+	}
 }
 
 const char *family_sample_suffix(const struct family *f)
 {
 	return f->type == FAMILY_COUNTER ? "_total" : "";
+}
+
+const void *family_value(const struct family *f, const void *source, unsigned int i)
+{
+	unsigned int index = f->label_index ? f->label_index[i] : i;
+
+	return (const char *)source + f->offset + index * f->stride;
 }

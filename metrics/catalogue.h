@@ -7,24 +7,49 @@
 #include <linux/types.h>
 #include "cgroup_tcp.h"
 
+/* Everything the exporter knows about one cgroup, summed over CPUs: the
+ * source the per-cgroup families read their values from. */
+struct cgroup_values {
+	struct ctcp_conn conn;
+	struct ctcp_io io;
+	struct ctcp_hist rtt;
+};
+
 enum family_type {
 	FAMILY_COUNTER,
 	FAMILY_GAUGE,
+	FAMILY_HISTOGRAM,
 };
 
-/* A family's values are consecutive __u64s in a source struct, one per value
- * of its optional extra label, starting at `offset`. */
+/* Histogram bounds: le = 2^k / bucket_divisor for k in [first, last]; the
+ * struct ctcp_hist sum divided by sum_divisor is the _sum. Divisors, not
+ * factors: 119 / 1e6 is the double nearest 0.000119, 119 * 1e-6 is not. */
+struct hist_spec {
+	double bucket_divisor;
+	double sum_divisor;
+	unsigned int first;
+	unsigned int last;
+};
+
+/* One value per value of the optional extra label; value i sits at
+ * offset + index(i) * stride in the source struct, where index(i) is i or
+ * label_index[i]. Counters and gauges read a __u64 / __s64 there, histograms
+ * a struct ctcp_hist. */
 struct family {
 	const char *name; /* without the _total suffix of counter samples */
 	enum family_type type;
+	const char *unit; /* OpenMetrics unit, a suffix of name, or NULL */
 	const char *help;
 	const char *label; /* extra label besides `cgroup`, or NULL */
 	const char *const *label_values;
+	const unsigned char *label_index;
 	unsigned int values;
 	size_t offset;
+	size_t stride;
+	const struct hist_spec *hist;
 };
 
-/* Families with a `cgroup` label; values in struct ctcp_counters. */
+/* Families with a `cgroup` label; values in struct cgroup_values. */
 extern const struct family cgroup_families[];
 extern const size_t cgroup_families_len;
 
@@ -38,5 +63,7 @@ extern const size_t exporter_families_len;
 const char *family_type_name(enum family_type type);
 /* The name samples carry: counters end in _total. */
 const char *family_sample_suffix(const struct family *f);
+/* Where value i of a family sits in its source struct. */
+const void *family_value(const struct family *f, const void *source, unsigned int i);
 
 #endif /* CATALOGUE_H */

@@ -14,6 +14,8 @@ static void print_family(const struct family *f, int per_cgroup)
 			printf("%s`%s`", i ? ", " : "", f->label_values[i]);
 		printf(")");
 	}
+	if (f->hist)
+		printf(", `le`");
 	printf(" | ");
 	/* A table cell cannot hold a bare pipe. */
 	for (const char *c = f->help; *c; c++)

@@ -11,14 +11,11 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "idmap.h"
+
 /* File handle type of kernfs, whose 8 bytes are the cgroup id. */
 #define FILEID_KERNFS	    0xfe
 #define CGROUP2_SUPER_MAGIC 0x63677270
-
-struct slot {
-	uint64_t id; /* 0: empty (no cgroup has id 0) */
-	char *path;  /* NULL: known not to resolve */
-};
 
 struct cgroups {
 	char *root;
@@ -26,68 +23,30 @@ struct cgroups {
 	int root_fd;
 	bool handles; /* open_by_handle_at works here */
 	bool walked;  /* this scrape already walked the tree */
-	struct slot *slots;
-	size_t cap;
-	size_t used;
+	/* id -> path; a NULL path means known not to resolve */
+	struct idmap cache;
 };
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static struct slot *slot_find(const struct cgroups *cg, uint64_t id)
-{
-	size_t mask = cg->cap - 1;
-
-	for (size_t i = mix(id) & mask;; i = (i + 1) & mask)
-		if (cg->slots[i].id == id || cg->slots[i].id == 0)
-			return &cg->slots[i];
-}
-
-static int cache_grow(struct cgroups *cg)
-{
-	struct slot *old = cg->slots;
-	size_t oldcap = cg->cap;
-
-	cg->cap = oldcap ? oldcap * 2 : 256;
-	cg->slots = calloc(cg->cap, sizeof(*cg->slots));
-	if (!cg->slots) {
-		cg->slots = old;
-		cg->cap = oldcap;
-		return -1;
-	}
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].id)
-			*slot_find(cg, old[i].id) = old[i];
-	free(old);
-	return 0;
-}
 
 /* Takes ownership of path (may be NULL for a negative entry). */
 static const char *cache_put(struct cgroups *cg, uint64_t id, char *path)
 {
-	struct slot *s;
+	struct idmap_slot *s = idmap_find(&cg->cache, id);
 
-	if ((cg->used + 1) * 4 > cg->cap * 3 && cache_grow(cg)) {
+	if (s->id) {
+		/* A name seen once is kept: a removed cgroup keeps its last one. */
+		if (path && !s->value)
+			s->value = path;
+		else
+			free(path);
+		return s->value;
+	}
+	if (idmap_reserve(&cg->cache)) {
 		free(path);
 		return NULL;
 	}
-	s = slot_find(cg, id);
-	if (s->id) {
-		/* A name seen once is kept: a removed cgroup keeps its last one. */
-		if (path && !s->path)
-			s->path = path;
-		else
-			free(path);
-		return s->path;
-	}
+	s = idmap_find(&cg->cache, id);
 	s->id = id;
-	s->path = path;
-	cg->used++;
+	s->value = path;
 	return path;
 }
 
@@ -139,12 +98,12 @@ static struct cgroups *walking;
 
 static int walk_one(const char *fpath, const struct stat *st, int type, struct FTW *ftw)
 {
-	struct slot *s;
+	struct idmap_slot *s;
 
 	if (type != FTW_D)
 		return 0;
-	s = slot_find(walking, (uint64_t)st->st_ino);
-	if (s->id && s->path)
+	s = idmap_find(&walking->cache, (uint64_t)st->st_ino);
+	if (s->id && s->value)
 		return 0;
 	cache_put(walking, (uint64_t)st->st_ino, relative_path(walking, fpath));
 	return 0;
@@ -175,7 +134,7 @@ struct cgroups *cgroups_open(const char *root)
 	if (cg->rootlen == 1) /* "/": keep the leading slash of relative paths */
 		cg->rootlen = 0;
 	cg->root_fd = open(cg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cg->root_fd < 0 || cache_grow(cg))
+	if (cg->root_fd < 0 || idmap_init(&cg->cache))
 		goto fail;
 	/* Handles name kernfs nodes only on a real cgroup2 mount. */
 	cg->handles = fstatfs(cg->root_fd, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
@@ -191,9 +150,9 @@ void cgroups_close(struct cgroups *cg)
 
 	if (!cg)
 		return;
-	for (size_t i = 0; i < cg->cap; i++)
-		free(cg->slots[i].path);
-	free(cg->slots);
+	for (size_t i = 0; i < cg->cache.cap; i++)
+		free(cg->cache.slots[i].value);
+	idmap_free(&cg->cache);
 	if (cg->root_fd >= 0)
 		close(cg->root_fd);
 	free(cg->root);
@@ -213,19 +172,19 @@ void cgroups_begin_scrape(struct cgroups *cg)
 
 size_t cgroups_cached(const struct cgroups *cg)
 {
-	return cg->used;
+	return cg->cache.used;
 }
 
 const char *cgroups_path(struct cgroups *cg, uint64_t id)
 {
-	struct slot *s;
+	struct idmap_slot *s;
 	char *path = NULL;
 
 	if (id == 0)
 		return NULL;
-	s = slot_find(cg, id);
+	s = idmap_find(&cg->cache, id);
 	if (s->id)
-		return s->path;
+		return s->value;
 	if (cg->handles && resolve_by_handle(cg, id, &path) == 0)
 		return cache_put(cg, id, path);
 	/* No handles (unprivileged, or not a cgroupfs): walk, once per scrape,
@@ -233,8 +192,8 @@ const char *cgroups_path(struct cgroups *cg, uint64_t id)
 	cg->handles = false;
 	if (!cg->walked)
 		walk_tree(cg);
-	s = slot_find(cg, id);
-	return s->id ? s->path : cache_put(cg, id, NULL);
+	s = idmap_find(&cg->cache, id);
+	return s->id ? s->value : cache_put(cg, id, NULL);
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */

@@ -17,6 +17,7 @@ enum {
 	OPT_LISTEN = 256,
 	OPT_TELEMETRY,
 	OPT_LOG_LEVEL,
+	OPT_BUCKET_FACTOR,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -137,6 +138,19 @@ static int parse_log_level(const char *text, enum log_level *level)
 	return -1;
 }
 
+static int parse_bucket_factor(const char *text, unsigned int *step)
+{
+	static const char *const factors[] = {"2", "4", "8"};
+
+	for (unsigned int i = 0; i < 3; i++) {
+		if (!strcmp(text, factors[i])) {
+			*step = i + 1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static int check_telemetry_path(const char *path, char *err, size_t errlen)
 {
 	if (path[0] != '/' || !strcmp(path, "/"))
@@ -182,6 +196,7 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 	cfg->listen_text = DEFAULT_LISTEN;
 	cfg->telemetry_path = DEFAULT_TELEMETRY;
 	cfg->log_level = LOG_INFO;
+	cfg->bucket_step = 1;
 
 	optind = 0; /* a full reset, so parsing can run more than once */
 	opterr = 0;
@@ -204,6 +219,13 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 				bad(err, errlen,
 				    "bad --log.level '%s': want error, warn, info or debug",
 				    optarg);
+				return FLAGS_BAD;
+			}
+			break;
+		case OPT_BUCKET_FACTOR:
+			if (parse_bucket_factor(optarg, &cfg->bucket_step)) {
+				bad(err, errlen,
+				    "bad --histogram.bucket-factor '%s': want 2, 4 or 8", optarg);
 				return FLAGS_BAD;
 			}
 			break;

@@ -20,6 +20,8 @@ struct config {
 	struct listen_addr listen;
 	const char *telemetry_path;
 	enum log_level log_level;
+	/* Histograms show every bucket_step-th bound: factor 2^bucket_step. */
+	unsigned int bucket_step;
 };
 
 enum flags_result {

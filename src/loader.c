@@ -13,6 +13,7 @@
 
 #include "cgroup_tcp.h"
 #include "cgroup_tcp.skel.h"
+#include "census.h"
 #include "log.h"
 
 #define VMLINUX_BTF   "/sys/kernel/btf/vmlinux"
@@ -23,16 +24,17 @@
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	enum log_level ours = level == LIBBPF_WARN ? LOG_WARN : LOG_DEBUG;
-	char line[1024];
+	char *text = NULL;
 	size_t n;
 
-	if (!log_enabled(ours))
+	/* Verifier logs are long: print them whole. */
+	if (!log_enabled(ours) || vasprintf(&text, fmt, ap) < 0)
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	if (n && line[n - 1] == '\n')
-		line[n - 1] = '\0';
-	log_msg(ours, "%s", line);
+	n = strlen(text);
+	if (n && text[n - 1] == '\n')
+		text[n - 1] = '\0';
+	log_msg(ours, "%s", text);
+	free(text);
 	return 0;
 }
 
@@ -61,6 +63,11 @@ static int check_privileges(void)
 	log_error("not enough privilege to load BPF programs: run as root (needs CAP_BPF and "
 		  "CAP_PERFMON, or CAP_SYS_ADMIN)");
 	return -1;
+}
+
+static bool is_iterator(const struct bpf_program *prog)
+{
+	return !strncmp(bpf_program__section_name(prog), "iter/", 5);
 }
 
 /* The tracepoint a tp_btf program attaches to, from its section name. */
@@ -100,7 +107,7 @@ static void match_kernel(struct cgroup_tcp_bpf *skel, const struct btf *vmlinux)
 	{
 		const char *tp = tracepoint_of(prog);
 
-		if (tracepoint_proto(vmlinux, tp))
+		if (is_iterator(prog) || tracepoint_proto(vmlinux, tp))
 			continue;
 		bpf_program__set_autoload(prog, false);
 		log_warn("tracepoint %s is not in this kernel: %s stays off%s", tp,
@@ -119,10 +126,13 @@ static void explain_load_error(int err)
 		log_error("the kernel has no BPF support (CONFIG_BPF_SYSCALL is off)");
 		break;
 	case -EPERM:
-	case -EACCES:
 		log_error("the kernel refused to load BPF programs (%s): run as root; kernel "
 			  "lockdown or a container's seccomp policy can forbid BPF too",
 			  strerror(-err));
+		break;
+	case -EACCES:
+		log_error("the kernel's BPF verifier rejected a program of this exporter on this "
+			  "kernel (run with --log.level=debug for its log)");
 		break;
 	default:
 		log_error("cannot load the BPF programs: %s (run with --log.level=debug for the "
@@ -131,23 +141,26 @@ static void explain_load_error(int err)
 	}
 }
 
-/* Key 0 must exist before any program runs: it is where events go when the
+/* Key 0 must exist before any program runs: it is where events go when a
  * map is full, so it can never be the insert that fails. */
 static int seed_unattributed(struct cgroup_tcp_bpf *skel)
 {
+	struct bpf_map *maps[] = {skel->maps.ctcp_conn, skel->maps.ctcp_io, skel->maps.ctcp_rtt};
 	int ncpus = libbpf_num_possible_cpus();
 	__u64 key = CTCP_UNATTRIBUTED_ID;
+	int err = 0;
 	void *zeros;
-	int err;
 
 	if (ncpus <= 0)
 		return -EINVAL;
-	zeros = calloc((size_t)ncpus, sizeof(struct ctcp_counters));
+	zeros = calloc((size_t)ncpus, sizeof(struct ctcp_conn));
 	if (!zeros)
 		return -ENOMEM;
-	err = bpf_map_update_elem(bpf_map__fd(skel->maps.ctcp_counters), &key, zeros, BPF_ANY);
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]) && !err; i++)
+		if (bpf_map_update_elem(bpf_map__fd(maps[i]), &key, zeros, BPF_ANY))
+			err = -errno;
 	free(zeros);
-	return err ? -errno : 0;
+	return err;
 }
 
 static int attach_all(struct loader *l)
@@ -159,7 +172,7 @@ static int attach_all(struct loader *l)
 	{
 		struct bpf_link *link;
 
-		if (!bpf_program__autoload(prog))
+		if (!bpf_program__autoload(prog) || is_iterator(prog))
 			continue;
 		if (l->nlinks == LOADER_MAX_PROGS)
 			return -E2BIG;
@@ -218,6 +231,14 @@ int loader_start(struct loader *l)
 	err = attach_all(l);
 	if (err)
 		goto fail;
+	/* After attaching, so no socket can change state unseen in between. */
+	err = census_run(l->skel->progs.ctcp_census);
+	if (err < 0)
+		log_warn("cannot count the sockets that existed at start (%s): "
+			 "cgroup_tcp_connections misses them",
+			 strerror(-err));
+	else
+		log_info("counted existing sockets in %d network namespaces", err);
 	btf__free(vmlinux);
 	return 0;
 fail:
@@ -235,9 +256,11 @@ void loader_stop(struct loader *l)
 	l->skel = NULL;
 }
 
-int loader_counters_fd(const struct loader *l)
+void loader_map_fds(const struct loader *l, int fds[COLLECT_MAPS])
 {
-	return bpf_map__fd(l->skel->maps.ctcp_counters);
+	fds[0] = bpf_map__fd(l->skel->maps.ctcp_conn);
+	fds[1] = bpf_map__fd(l->skel->maps.ctcp_io);
+	fds[2] = bpf_map__fd(l->skel->maps.ctcp_rtt);
 }
 
 int loader_stats_fd(const struct loader *l)

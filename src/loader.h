@@ -5,6 +5,7 @@
 #define LOADER_H
 
 #include <stdbool.h>
+#include "collect.h"
 
 struct cgroup_tcp_bpf;
 struct bpf_link;
@@ -22,7 +23,8 @@ int loader_start(struct loader *l);
 /* Detaches and unloads everything; safe on a loader that failed to start. */
 void loader_stop(struct loader *l);
 
-int loader_counters_fd(const struct loader *l);
+/* The per-cgroup maps, in the order struct collector expects. */
+void loader_map_fds(const struct loader *l, int fds[COLLECT_MAPS]);
 int loader_stats_fd(const struct loader *l);
 
 #endif /* LOADER_H */

@@ -51,6 +51,7 @@ int main(int argc, char **argv)
 	struct scraper scraper;
 	struct cgroups *cgroups = NULL;
 	struct config cfg;
+	int map_fds[COLLECT_MAPS];
 	char err[512];
 	sigset_t stop;
 	int sig, status = EXIT_RUNTIME;
@@ -79,8 +80,9 @@ int main(int argc, char **argv)
 	cgroups = open_cgroups();
 	if (!cgroups)
 		goto cleanup;
-	if (scraper_init(&scraper, loader_counters_fd(&loader), loader_stats_fd(&loader),
-			 cgroups)) {
+	loader_map_fds(&loader, map_fds);
+	if (scraper_init(&scraper, map_fds, loader_stats_fd(&loader), cgroups,
+			 &(struct render_options){.bucket_step = cfg.bucket_step})) {
 		log_error("out of memory");
 		goto cleanup;
 	}

@@ -9,12 +9,14 @@
 /* Events no live cgroup can be named for are shown under cgroup="". */
 static const char unattributed[] = "";
 
-int scraper_init(struct scraper *s, int counters_fd, int stats_fd, struct cgroups *cgroups)
+int scraper_init(struct scraper *s, const int map_fds[COLLECT_MAPS], int stats_fd,
+		 struct cgroups *cgroups, const struct render_options *opts)
 {
 	memset(s, 0, sizeof(*s));
 	s->cgroups = cgroups;
+	s->opts = *opts;
 	pthread_mutex_init(&s->lock, NULL);
-	return collector_init(&s->collector, counters_fd, stats_fd);
+	return collector_init(&s->collector, map_fds, stats_fd);
 }
 
 void scraper_free(struct scraper *s)
@@ -39,7 +41,7 @@ size_t rows_merge(struct cgroup_row *rows, size_t n)
 	qsort(rows, n, sizeof(*rows), row_cmp);
 	for (size_t i = 1; i < n; i++) {
 		if (!strcmp(rows[i].cgroup, rows[out].cgroup))
-			counters_add(&rows[out].counters, &rows[i].counters);
+			values_add(rows[out].values, rows[i].values);
 		else
 			rows[++out] = rows[i];
 	}
@@ -65,7 +67,7 @@ static int name_rows(struct scraper *s, size_t *nrows)
 		if (c->samples[i].id != CTCP_UNATTRIBUTED_ID)
 			path = cgroups_path(s->cgroups, c->samples[i].id);
 		s->rows[i].cgroup = path ? path : unattributed;
-		s->rows[i].counters = c->samples[i].counters;
+		s->rows[i].values = &c->samples[i].values;
 	}
 	*nrows = rows_merge(s->rows, c->nsamples);
 	return 0;
@@ -84,7 +86,7 @@ char *scraper_render(struct scraper *s, size_t *len)
 	if (!err)
 		err = name_rows(s, &nrows);
 	if (!err)
-		render_text(&out, s->rows, nrows, &stats);
+		render_text(&out, s->rows, nrows, &stats, &s->opts);
 	pthread_mutex_unlock(&s->lock);
 	if (err || out.failed) {
 		log_error("scrape failed: %s", strerror(err ? -err : ENOMEM));

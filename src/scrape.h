@@ -15,15 +15,18 @@ struct scraper {
 	struct cgroups *cgroups;
 	struct cgroup_row *rows;
 	size_t rows_cap;
+	struct render_options opts;
 };
 
-int scraper_init(struct scraper *s, int counters_fd, int stats_fd, struct cgroups *cgroups);
+int scraper_init(struct scraper *s, const int map_fds[COLLECT_MAPS], int stats_fd,
+		 struct cgroups *cgroups, const struct render_options *opts);
 void scraper_free(struct scraper *s);
 /* A malloc'd body for the caller, or NULL when the scrape failed. */
 char *scraper_render(struct scraper *s, size_t *len);
 
-/* Sorts rows by cgroup and sums rows that share one (two ids can name the
- * same path: a cgroup removed and made again). Returns the new count. */
+/* Sorts rows by cgroup and sums rows that share one into the first of them
+ * (two ids can name the same path: a cgroup removed and made again).
+ * Returns the new count. */
 size_t rows_merge(struct cgroup_row *rows, size_t n);
 
 #endif /* SCRAPE_H */

@@ -12,16 +12,22 @@
 #include "render_text.h"
 #include "scrape.h"
 
-static char *render(const struct cgroup_row *rows, size_t n, __u64 map_full)
+static char *render_step(const struct cgroup_row *rows, size_t n, __u64 map_full, unsigned int step)
 {
 	struct ctcp_stats stats = {.map_full = map_full};
+	struct render_options opts = {.bucket_step = step};
 	struct buf b;
 	size_t len;
 
 	buf_init(&b);
-	render_text(&b, rows, n, &stats);
+	render_text(&b, rows, n, &stats, &opts);
 	assert_false(b.failed);
 	return buf_steal(&b, &len);
+}
+
+static char *render(const struct cgroup_row *rows, size_t n, __u64 map_full)
+{
+	return render_step(rows, n, map_full, 1);
 }
 
 static int count_lines_starting(const char *text, const char *prefix)
@@ -38,12 +44,13 @@ static int count_lines_starting(const char *text, const char *prefix)
 
 static void test_counter_family_exact(void **state)
 {
-	struct cgroup_row rows[1] = {{.cgroup = "/a"}};
+	struct cgroup_values v = {0};
+	struct cgroup_row rows[1] = {{.cgroup = "/a", .values = &v}};
 	char *out;
 
-	rows[0].counters.opened[CTCP_OUTBOUND] = 3;
-	rows[0].counters.opened[CTCP_INBOUND] = 18446744073709551615ULL;
-	rows[0].counters.retransmits = 7;
+	v.conn.opened[CTCP_OUTBOUND] = 3;
+	v.conn.opened[CTCP_INBOUND] = 18446744073709551615ULL;
+	v.conn.retransmits = 7;
 	out = render(rows, 1, 0);
 	assert_non_null(strstr(out, "# HELP cgroup_tcp_connections_opened_total TCP handshakes"));
 	assert_non_null(strstr(
@@ -59,7 +66,12 @@ static void test_counter_family_exact(void **state)
 /* Every family: HELP, TYPE, one sample per row and label value, in order. */
 static void test_every_family_rendered(void **state)
 {
-	struct cgroup_row rows[3] = {{.cgroup = ""}, {.cgroup = "/"}, {.cgroup = "/x\"y"}};
+	struct cgroup_values v[3] = {0};
+	struct cgroup_row rows[3] = {
+	    {.cgroup = "", .values = &v[0]},
+	    {.cgroup = "/", .values = &v[1]},
+	    {.cgroup = "/x\"y", .values = &v[2]},
+	};
 	char *out = render(rows, 3, 5);
 	char prefix[256];
 
@@ -71,10 +83,17 @@ static void test_every_family_rendered(void **state)
 		snprintf(prefix, sizeof(prefix), "# TYPE %s%s %s", f->name, family_sample_suffix(f),
 			 family_type_name(f->type));
 		assert_int_equal(count_lines_starting(out, prefix), 1);
-		snprintf(prefix, sizeof(prefix), "%s%s{", f->name, family_sample_suffix(f));
-		assert_int_equal(count_lines_starting(out, prefix), 3 * (int)f->values);
+		/* A histogram series is its buckets (+Inf too), _sum and _count. */
+		int per_series = f->hist ? (int)(f->hist->last - f->hist->first + 2) + 2 : 1;
+
+		snprintf(prefix, sizeof(prefix), "%s%s", f->name,
+			 f->hist ? "_bucket{" : family_sample_suffix(f));
+		if (!f->hist)
+			strcat(prefix, "{");
+		assert_int_equal(count_lines_starting(out, prefix),
+				 3 * (int)f->values * (f->hist ? per_series - 2 : 1));
 		snprintf(prefix, sizeof(prefix), "%s%s{cgroup=\"/x\\\"y\"", f->name,
-			 family_sample_suffix(f));
+			 f->hist ? "_count" : family_sample_suffix(f));
 		assert_int_equal(count_lines_starting(out, prefix), (int)f->values);
 	}
 	assert_non_null(strstr(out, "\ncgroup_tcp_exporter_map_full_events_total 5\n"));
@@ -84,45 +103,106 @@ static void test_every_family_rendered(void **state)
 
 static void test_every_value_reaches_its_sample(void **state)
 {
-	struct cgroup_row row = {.cgroup = "/c"};
-	__u64 *v = (__u64 *)&row.counters;
+	struct cgroup_values v;
+	struct cgroup_row row = {.cgroup = "/c", .values = &v};
+	__u64 *word = (__u64 *)&v;
 	char *out, want[512];
 
 	/* Distinct values, so a wrong offset shows up as a wrong number. */
-	for (size_t i = 0; i < sizeof(row.counters) / sizeof(__u64); i++)
-		v[i] = 1000 + i;
+	for (size_t i = 0; i < sizeof(v) / sizeof(__u64); i++)
+		word[i] = 1000 + i;
 	out = render(&row, 1, 0);
 	for (size_t i = 0; i < cgroup_families_len; i++) {
 		const struct family *f = &cgroup_families[i];
 
+		if (f->hist)
+			continue; /* histograms: see test_histogram_buckets */
 		for (unsigned int k = 0; k < f->values; k++) {
+			size_t index = (size_t)((const __u64 *)family_value(f, &v, k) - word);
+
 			if (f->label)
 				snprintf(want, sizeof(want), "%s%s{cgroup=\"/c\",%s=\"%s\"} %zu\n",
 					 f->name, family_sample_suffix(f), f->label,
-					 f->label_values[k], 1000 + f->offset / 8 + k);
+					 f->label_values[k], 1000 + index);
 			else
 				snprintf(want, sizeof(want), "%s%s{cgroup=\"/c\"} %zu\n", f->name,
-					 family_sample_suffix(f), 1000 + f->offset / 8);
+					 family_sample_suffix(f), 1000 + index);
 			assert_non_null(strstr(out, want));
 		}
 	}
 	free(out);
 }
 
+/* Cumulative buckets at the bounds of the spec, +Inf == _count, exact sum. */
+static void test_histogram_buckets(void **state)
+{
+	struct cgroup_values v = {0};
+	struct cgroup_row row = {.cgroup = "/h", .values = &v};
+	struct ctcp_hist *h = &v.rtt;
+	char *out;
+
+	h->slots[0] = 1;   /* <= 1 us */
+	h->slots[3] = 2;   /* (4, 8] us */
+	h->slots[4] = 4;   /* (8, 16] us */
+	h->slots[24] = 8;  /* (2^23, 2^24] us */
+	h->slots[25] = 16; /* above 2^24 us */
+	h->sum = 119;
+	out = render(&row, 1, 0);
+	assert_non_null(strstr(out,
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"8e-06\"} 3\n"
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"1.6e-05\"} 7\n"
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"3.2e-05\"} 7\n"));
+	assert_non_null(strstr(out,
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"8.388608\"} 7\n"
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"16.777216\"} 15\n"
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"+Inf\"} 31\n"
+			       "cgroup_tcp_rtt_seconds_sum{cgroup=\"/h\"} 0.000119\n"
+			       "cgroup_tcp_rtt_seconds_count{cgroup=\"/h\"} 31\n"));
+	free(out);
+}
+
+/* Factor 8 keeps every third bound; counts at kept bounds are unchanged. */
+static void test_histogram_merged_buckets(void **state)
+{
+	struct cgroup_values v = {0};
+	struct cgroup_row row = {.cgroup = "/m", .values = &v};
+	char *out;
+
+	v.io.size[CTCP_SEND].slots[1] = 1;   /* 2 bytes */
+	v.io.size[CTCP_SEND].slots[2] = 10;  /* 3-4 bytes */
+	v.io.size[CTCP_SEND].slots[4] = 100; /* 9-16 bytes */
+	out = render_step(&row, 1, 0, 3);
+	assert_non_null(strstr(
+	    out, "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/m\",op=\"send\",le=\"1\"} 0\n"
+		 "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/m\",op=\"send\",le=\"8\"} 11\n"
+		 "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/m\",op=\"send\",le=\"64\"} 111\n"));
+	assert_null(strstr(out, "le=\"2\""));
+	assert_non_null(strstr(out, "le=\"16777216\"} 111\n"));
+	free(out);
+}
+
 static void test_rows_merge_sums_same_name(void **state)
 {
+	struct cgroup_values v[4] = {0};
 	struct cgroup_row rows[4] = {
-	    {.cgroup = "/b"}, {.cgroup = "/a"}, {.cgroup = "/b"}, {.cgroup = ""}};
+	    {.cgroup = "/b", .values = &v[0]},
+	    {.cgroup = "/a", .values = &v[1]},
+	    {.cgroup = "/b", .values = &v[2]},
+	    {.cgroup = "", .values = &v[3]},
+	};
 
-	rows[0].counters.sent_bytes = 10;
-	rows[2].counters.sent_bytes = 5;
-	rows[2].counters.closed[CTCP_INBOUND] = 1;
+	v[0].io.size[CTCP_SEND].sum = 10;
+	v[2].io.size[CTCP_SEND].sum = 5;
+	v[2].conn.closed[CTCP_INBOUND] = 1;
+	v[2].conn.sockets[1] = -1;
+	v[0].conn.sockets[1] = 3;
 	assert_int_equal(rows_merge(rows, 4), 3);
 	assert_string_equal(rows[0].cgroup, "");
 	assert_string_equal(rows[1].cgroup, "/a");
 	assert_string_equal(rows[2].cgroup, "/b");
-	assert_int_equal(rows[2].counters.sent_bytes, 15);
-	assert_int_equal(rows[2].counters.closed[CTCP_INBOUND], 1);
+	assert_int_equal(rows[2].values->io.size[CTCP_SEND].sum, 15);
+	assert_int_equal(rows[2].values->conn.closed[CTCP_INBOUND], 1);
+	assert_int_equal(rows[2].values->conn.sockets[1], 2);
 	assert_int_equal(rows_merge(rows, 0), 0);
 }
 
@@ -132,6 +212,8 @@ int main(void)
 	    cmocka_unit_test(test_counter_family_exact),
 	    cmocka_unit_test(test_every_family_rendered),
 	    cmocka_unit_test(test_every_value_reaches_its_sample),
+	    cmocka_unit_test(test_histogram_buckets),
+	    cmocka_unit_test(test_histogram_merged_buckets),
 	    cmocka_unit_test(test_rows_merge_sums_same_name),
 	};
 

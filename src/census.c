@@ -1,0 +1,124 @@
+/* The start-up census of existing sockets, in every network namespace. */
+#include "census.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "log.h"
+
+#define MAX_NETNS 65536
+
+struct census {
+	int link_fd;
+	int visited;
+	int err;
+	/* inode numbers of the namespaces already visited */
+	ino_t seen[MAX_NETNS];
+	int nseen;
+};
+
+static void drain(int fd)
+{
+	char buf[4096];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/* An iterator created by a thread walks the sockets of that thread's
+ * network namespace; the namespace is per thread, so setns() here does not
+ * move the rest of the exporter. */
+static void visit(struct census *c, const char *ns_path)
+{
+	struct stat st;
+	int nsfd, iter;
+
+	nsfd = open(ns_path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return; /* the process is gone */
+	if (fstat(nsfd, &st) || c->nseen == MAX_NETNS)
+		goto out;
+	for (int i = 0; i < c->nseen; i++)
+		if (c->seen[i] == st.st_ino)
+			goto out;
+	c->seen[c->nseen++] = st.st_ino;
+	if (setns(nsfd, CLONE_NEWNET)) {
+		log_warn("census: cannot enter network namespace %s: %s", ns_path, strerror(errno));
+		goto out;
+	}
+	iter = bpf_iter_create(c->link_fd);
+	if (iter < 0) {
+		c->err = -errno;
+		goto out;
+	}
+	drain(iter);
+	close(iter);
+	c->visited++;
+out:
+	close(nsfd);
+}
+
+static void visit_dir(struct census *c, const char *dir, const char *suffix, int numeric_only)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || (numeric_only && !strchr("0123456789", e->d_name[0])))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s%s", dir, e->d_name, suffix);
+		visit(c, path);
+	}
+	closedir(d);
+}
+
+static void *census_thread(void *arg)
+{
+	struct census *c = arg;
+
+	visit(c, "/proc/self/ns/net"); /* our own first */
+	visit_dir(c, "/proc", "/ns/net", 1);
+	/* Namespaces kept by a bind mount, with no process in them. */
+	visit_dir(c, "/run/netns", "", 0);
+	visit_dir(c, "/var/run/netns", "", 0);
+	return NULL;
+}
+
+int census_run(struct bpf_program *iter_prog)
+{
+	struct bpf_link *link = bpf_program__attach_iter(iter_prog, NULL);
+	struct census *c;
+	pthread_t thread;
+	int ret;
+
+	if (!link)
+		return -errno;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		bpf_link__destroy(link);
+		return -ENOMEM;
+	}
+	c->link_fd = bpf_link__fd(link);
+	ret = pthread_create(&thread, NULL, census_thread, c);
+	if (ret == 0) {
+		pthread_join(thread, NULL);
+		ret = c->err ? c->err : c->visited;
+	} else {
+		ret = -ret;
+	}
+	free(c);
+	bpf_link__destroy(link);
+	return ret;
+}
