@@ -83,18 +83,23 @@ static __always_inline void count_stat(__u32 field)
 
 /* Once per cgroup and map: make room for a new cgroup, or fall back to the
  * unattributed key (made by user space before any program runs) when the
- * map is full, so no event is lost. */
-static __always_inline void *value_of(void *map, __u64 cgid)
+ * map is full, so no event is lost. *cgid becomes the key used. */
+static __always_inline void *value_at(void *map, __u64 *cgid)
 {
-	void *v = bpf_map_lookup_elem(map, &cgid);
+	void *v = bpf_map_lookup_elem(map, cgid);
 
 	if (v)
 		return v;
-	if (bpf_map_update_elem(map, &cgid, zero_value, BPF_NOEXIST) == -E2BIG) {
+	if (bpf_map_update_elem(map, cgid, zero_value, BPF_NOEXIST) == -E2BIG) {
 		count_stat(offsetof(struct ctcp_stats, map_full) / sizeof(__u64));
-		cgid = CTCP_UNATTRIBUTED_ID;
+		*cgid = CTCP_UNATTRIBUTED_ID;
 	}
-	return bpf_map_lookup_elem(map, &cgid);
+	return bpf_map_lookup_elem(map, cgid);
+}
+
+static __always_inline void *value_of(void *map, __u64 cgid)
+{
+	return value_at(map, &cgid);
 }
 
 /* Slot of v in a log2 histogram: the number of bits of v - 1, so that slot i

@@ -51,17 +51,25 @@ static __always_inline __u32 state_slot(__u32 state)
 
 /* Moves a socket's unit of the gauge to its new state. The first to set
  * `counted` (a state change or the census, which holds the socket lock) adds
- * the socket; later moves take it out of the state it was counted in, so
- * the gauge never counts a socket twice nor takes out one it never added. */
-static __always_inline void gauge_move(struct ctcp_conn *c, struct ctcp_sock *st, int newstate)
+ * the socket; later moves take it out of the state and the key it was
+ * counted under, so the gauge never counts a socket twice nor takes out one
+ * it never added. */
+static __always_inline void gauge_move(struct ctcp_conn *c, __u64 key, struct ctcp_sock *st,
+				       int newstate)
 {
 	__u32 old = st->state;
+	struct ctcp_conn *was = c;
 
-	if (__sync_val_compare_and_swap(&st->counted, 0, 1) != 0 && gauge_state(old))
-		__sync_fetch_and_add(&c->sockets[state_slot(old)], -1);
+	if (__sync_val_compare_and_swap(&st->counted, 0, 1) != 0 && gauge_state(old)) {
+		if (st->gauge_key != key)
+			was = bpf_map_lookup_elem(&ctcp_conn, &st->gauge_key);
+		if (was)
+			__sync_fetch_and_add(&was->sockets[state_slot(old)], -1);
+	}
 	if (gauge_state(newstate)) {
 		__sync_fetch_and_add(&c->sockets[state_slot(newstate)], 1);
 		st->state = newstate;
+		st->gauge_key = key;
 	} else {
 		st->state = TCP_CLOSE;
 	}
@@ -121,17 +129,18 @@ int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
 {
 	struct ctcp_conn *c;
 	struct ctcp_sock *st;
-	__u64 now;
+	__u64 now, key;
 
 	if (!is_tcp(sk))
 		return 0;
-	c = value_of(&ctcp_conn, cgroup_of(sk));
+	key = cgroup_of(sk);
+	c = value_at(&ctcp_conn, &key);
 	if (!c)
 		return 0;
 	now = bpf_ktime_get_ns();
 	st = bpf_sk_storage_get(&ctcp_socks, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (st)
-		gauge_move(c, st, newstate);
+		gauge_move(c, key, st, newstate);
 	else
 		count_stat(offsetof(struct ctcp_stats, no_storage) / sizeof(__u64));
 
@@ -160,6 +169,7 @@ int ctcp_census(struct bpf_iter__tcp *ctx)
 	struct ctcp_conn *c;
 	struct ctcp_sock *st;
 	int state;
+	__u64 key;
 
 	if (!skc)
 		return 0;
@@ -174,11 +184,13 @@ int ctcp_census(struct bpf_iter__tcp *ctx)
 	state = tp->inet_conn.icsk_inet.sk.__sk_common.skc_state;
 	if (!gauge_state(state) || __sync_val_compare_and_swap(&st->counted, 0, 1) != 0)
 		return 0;
-	c = value_of(&ctcp_conn, tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id);
+	key = tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id;
+	c = value_at(&ctcp_conn, &key);
 	if (!c)
 		return 0;
 	__sync_fetch_and_add(&c->sockets[state_slot(state)], 1);
 	st->state = state;
+	st->gauge_key = key;
 	return 0;
 }
 

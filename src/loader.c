@@ -238,7 +238,7 @@ int loader_start(struct loader *l)
 			 "cgroup_tcp_connections misses them",
 			 strerror(-err));
 	else
-		log_info("counted existing sockets in %d network namespaces", err);
+		log_info("census of existing sockets: %d network namespace(s) searched", err);
 	btf__free(vmlinux);
 	return 0;
 fail:
