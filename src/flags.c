@@ -26,6 +26,7 @@ static const struct option options[] = {
     {"web.listen-address", required_argument, NULL, OPT_LISTEN},
     {"web.telemetry-path", required_argument, NULL, OPT_TELEMETRY},
     {"log.level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"histogram.bucket-factor", required_argument, NULL, OPT_BUCKET_FACTOR},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -41,6 +42,8 @@ static const char usage[] =
     "  --web.listen-address=ADDR  address to listen on: host:port, :port (every\n"
     "                             address) or [ipv6]:port (default " DEFAULT_LISTEN ")\n"
     "  --web.telemetry-path=PATH  path that serves the metrics (default " DEFAULT_TELEMETRY ")\n"
+    "  --histogram.bucket-factor=N  ratio of adjacent histogram bounds: 2, 4 or 8;\n"
+    "                             4 and 8 merge buckets for fewer series (default 2)\n"
     "  --log.level=LEVEL          error, warn, info or debug (default info)\n"
     "  --help                     show this help and exit\n"
     "  --version                  show the version and exit\n"

@@ -2,9 +2,11 @@
 
 A test "container" here is a cgroup2 child plus a network namespace. This
 module creates and removes both, starts processes inside them, runs the
-exporter, scrapes and checks its text exposition, reads /proc/net/snmp in a
-namespace and lists the BPF objects the exporter holds. Standard library
-only (plus prometheus_client's parser), for Debian's /usr/bin/python3.
+exporter, scrapes and checks its text exposition (histogram invariants
+included), reads /proc/net/snmp in a namespace, joins two namespaces
+through a delay line and lists the BPF objects the exporter holds. Standard
+library only (plus prometheus_client's parser), for Debian's
+/usr/bin/python3.
 """
 
 import errno
@@ -26,6 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 PYTHON = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOAD = os.path.join(HERE, "workload.py")
+WORKLOAD_DIST = os.path.join(HERE, "workload_dist.py")
 
 
 # --------------------------------------------------------------- polling
@@ -224,11 +227,11 @@ class Workload:
 
     PLACE = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
 
-    def __init__(self, cgroup, netns, role, *args):
+    def __init__(self, cgroup, netns, role, *args, script=WORKLOAD):
         self.role = role
         self.cgroup = cgroup
         argv = ["sh", "-c", self.PLACE, "sh", cgroup.path]
-        argv += netns.exec_argv([PYTHON, WORKLOAD, role] + [str(a) for a in args])
+        argv += netns.exec_argv([PYTHON, script, role] + [str(a) for a in args])
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=self._stderr,
@@ -263,6 +266,25 @@ class Workload:
                 raise RuntimeError(f"{self.role}: no {wanted!r} line "
                                    f"(exit {self.proc.poll()}):\n{self.stderr()}")
 
+    def send_signal(self, signum=signal.SIGUSR1):
+        """Signal the workload (the pid is the workload itself: the shell
+        and `ip netns exec` both exec)."""
+        self.proc.send_signal(signum)
+
+    def kill(self):
+        """SIGKILL and reap; safe to call when it has already exited."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+    def close(self):
+        """kill(), then release the pipes; safe after finish() too."""
+        self.kill()
+        self._reader.join(2)
+        for f in (self.proc.stdout, self._stderr):
+            if not f.closed:
+                f.close()
+
     def finish(self, timeout):
         """Wait for exit and return the JSON summary (the last stdout line)."""
         try:
@@ -286,6 +308,77 @@ class Workload:
                                f"{self.lines!r}\n{stderr}") from None
 
 
+# --------------------------------------------------------------- delay line
+
+class DelayLine:
+    """Two network namespaces joined through a userspace delay line.
+
+    This kernel has no netem, so latency is made by hand: namespaces `a`
+    (A_ADDR/24 on a0) and `b` (B_ADDR/24 on b0) each get one veth whose
+    other end (wa, wb) sits in a private `wire` namespace, where the relay
+    of workload_dist.py copies every frame from one end to the other after
+    `delay` seconds. Round trips are then 2 * delay plus a fraction of a
+    millisecond. The addresses exist only inside these namespaces and
+    nothing touches the host's network. Neighbour entries are static, so
+    the first handshake does not also wait for an ARP round trip.
+
+    The relay runs in `cgroup`, stops by itself after `duration` seconds,
+    and close() kills it and deletes the namespaces (idempotent).
+    """
+
+    A_ADDR = "10.200.0.1"
+    B_ADDR = "10.200.0.2"
+
+    def __init__(self, prefix, cgroup, delay=0.006, duration=20.0):
+        self.namespaces, self.relay = [], None
+        try:
+            self.a, self.b, self.wire = (self._netns(f"{prefix}-{n}")
+                                         for n in ("a", "b", "wire"))
+            for ns, end, peer, addr in ((self.a, "wa", "a0", self.A_ADDR),
+                                        (self.b, "wb", "b0", self.B_ADDR)):
+                # Created from the wire namespace, so no name is ever
+                # taken in the host's.
+                self.wire.run(["ip", "link", "add", end, "type", "veth",
+                               "peer", "name", peer, "netns", ns.name])
+                ns.run(["ip", "addr", "add", f"{addr}/24", "dev", peer])
+                ns.run(["ip", "link", "set", peer, "up"])
+                self.wire.run(["ip", "link", "set", end, "up"])
+            mac_a, mac_b = self._mac(self.a, "a0"), self._mac(self.b, "b0")
+            self.a.run(["ip", "neigh", "replace", self.B_ADDR, "lladdr", mac_b,
+                        "dev", "a0", "nud", "permanent"])
+            self.b.run(["ip", "neigh", "replace", self.A_ADDR, "lladdr", mac_a,
+                        "dev", "b0", "nud", "permanent"])
+            self.relay = Workload(cgroup, self.wire, "relay", "--a", "wa",
+                                  "--b", "wb", "--delay", delay,
+                                  "--duration", duration,
+                                  "--deadline", int(duration) + 5,
+                                  script=WORKLOAD_DIST)
+            self.relay.wait_for_line("ready", timeout=5)
+        except BaseException:
+            self.close()
+            raise
+
+    def _netns(self, name):
+        ns = Netns(name)
+        self.namespaces.append(ns)
+        # No IPv6: no router solicitations or DAD frames on the wire.
+        for key in ("net.ipv6.conf.all.disable_ipv6",
+                    "net.ipv6.conf.default.disable_ipv6"):
+            ns.set_sysctl(key, 1)
+        return ns
+
+    @staticmethod
+    def _mac(ns, dev):
+        return json.loads(ns.run(["ip", "-j", "link", "show", dev]).stdout)[0]["address"]
+
+    def close(self):
+        if self.relay is not None:
+            self.relay.close()
+        for ns in self.namespaces:
+            ns.delete()
+        self.namespaces = []
+
+
 # --------------------------------------------------------------- exporter
 
 def free_port():
@@ -306,9 +399,10 @@ class Scrape:
 class Exporter:
     """The exporter under test, in the host network namespace."""
 
-    def __init__(self, binary, port):
+    def __init__(self, binary, port, args=()):
         self.binary = binary
         self.port = port
+        self.args = list(args)  # extra flags, after the listen address
         self.url = f"http://127.0.0.1:{port}/metrics"
         self.proc = None
         self.returncode = None
@@ -319,7 +413,7 @@ class Exporter:
 
     def start(self, ready_timeout=15.0):
         self.proc = subprocess.Popen(
-            [self.binary, f"--web.listen-address=127.0.0.1:{self.port}"],
+            [self.binary, f"--web.listen-address=127.0.0.1:{self.port}"] + self.args,
             stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
@@ -525,3 +619,122 @@ def promtool_check(promtool, body):
     proc = subprocess.run([promtool, "check", "metrics"], input=body,
                           capture_output=True, text=True)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def histogram(samples, name, **labels):
+    """One histogram series from parse_samples() output, for `name` (the
+    family name, without _bucket) and labels matched as in value().
+
+    Returns {"buckets": {le (float, inf for +Inf): cumulative count},
+    "sum": float, "count": float}; buckets is empty when no series matched.
+    Several matching series are added up, like value() does.
+    """
+    buckets = {}
+    for n, l, v in samples:
+        if n == name + "_bucket" and all(l.get(k) == w for k, w in labels.items()):
+            le = float(l["le"])
+            buckets[le] = buckets.get(le, 0) + v
+    return {"buckets": dict(sorted(buckets.items())),
+            "sum": value(samples, name + "_sum", **labels),
+            "count": value(samples, name + "_count", **labels)}
+
+
+def check_histograms(body):
+    """Invariants of every histogram, gauge and counter in a text body.
+
+    For each histogram series (family + labels without `le`):
+    - it has buckets, `_sum` and `_count`; every `le` parses as a float,
+      the buckets come in strictly increasing `le` order and end with +Inf;
+    - counts are whole, non-negative and cumulative (non-decreasing);
+    - the +Inf bucket equals `_count`;
+    - `_sum` is finite and >= 0, and plausible: at least what the buckets
+      imply (each sample is above the bound below its bucket), and, unless
+      the +Inf bucket holds more than the last finite one, at most
+      `_count` * largest finite le * 2;
+    - all series of a family use the same `le` set.
+    Gauge and counter samples are never negative (or NaN).
+    Returns a list of human-readable problems (empty when clean).
+    """
+    problems, types, series, le_sets = [], {}, {}, {}
+    for lineno, line in enumerate(body.split("\n"), 1):
+        if line.startswith("# TYPE "):
+            parts = line.split()
+            types[parts[2]] = parts[3] if len(parts) > 3 else ""
+            continue
+        if not line.strip() or line.startswith("#"):
+            continue
+        try:
+            name, labels, rest = parse_sample_line(line)
+            val = float(rest.split()[0])
+        except (ValueError, IndexError):
+            continue  # check_exposition() reports unparsable lines
+        family = _family_of(name, types)
+        kind = types.get(family)
+        if kind in ("gauge", "counter"):
+            if not val >= 0:
+                problems.append(f"line {lineno}: {kind} is {rest}: {line!r}")
+            continue
+        if kind != "histogram":
+            continue
+        others = tuple(l for l in labels if l[0] != "le")
+        entry = series.setdefault((family, others),
+                                  {"buckets": [], "sum": None, "count": None})
+        if name == family + "_bucket":
+            le_text = dict(labels).get("le")
+            try:
+                le = float(le_text)
+            except (TypeError, ValueError):
+                problems.append(f"line {lineno}: le={le_text!r} is not a float")
+                continue
+            entry["buckets"].append((le, le_text, val))
+        elif name == family + "_sum":
+            entry["sum"] = val
+        elif name == family + "_count":
+            entry["count"] = val
+
+    for (family, labels), entry in series.items():
+        where = f"{family}{{{','.join(f'{k}={v!r}' for k, v in labels)}}}"
+        buckets, total, count = entry["buckets"], entry["sum"], entry["count"]
+        if not buckets or total is None or count is None:
+            problems.append(f"{where}: needs buckets, _sum and _count")
+            continue
+        les = [le for le, _, _ in buckets]
+        if any(b <= a for a, b in zip(les, les[1:])):
+            problems.append(f"{where}: le not strictly increasing: "
+                            f"{[t for _, t, _ in buckets]}")
+        if les[-1] != float("inf"):
+            problems.append(f"{where}: last bucket is le={buckets[-1][1]}, not +Inf")
+        counts = [c for _, _, c in buckets]
+        if any(not (c >= 0 and float(c).is_integer()) for c in counts + [count]):
+            problems.append(f"{where}: counts not whole and >= 0: {counts}, "
+                            f"_count {count}")
+            continue
+        if any(b < a for a, b in zip(counts, counts[1:])):
+            problems.append(f"{where}: buckets not cumulative: "
+                            + ", ".join(f"{t}:{c:g}" for _, t, c in buckets))
+        if counts[-1] != count:
+            problems.append(f"{where}: +Inf bucket {counts[-1]:g} != _count {count:g}")
+        if not (total >= 0 and total != float("inf")):
+            problems.append(f"{where}: _sum is {total}")
+            continue
+        le_sets.setdefault(family, {}).setdefault(tuple(les), where)
+        finite = [(le, c) for le, _, c in buckets if le != float("inf")]
+        if not finite:
+            continue
+        # Samples in (previous le, le] are > previous le.
+        lower, prev_le, prev_c = 0.0, 0.0, 0.0
+        for le, c in finite + [(float("inf"), counts[-1])]:
+            lower += (c - prev_c) * prev_le
+            prev_le, prev_c = le, c
+        if total < lower * (1 - 1e-9) - 1e-12:
+            problems.append(f"{where}: _sum {total:g} below {lower:g}, the least "
+                            f"the buckets allow")
+        largest, last_finite = finite[-1]
+        if counts[-1] == last_finite and total > count * largest * 2:
+            problems.append(f"{where}: _sum {total:g} > _count {count:g} * "
+                            f"largest le {largest:g} * 2")
+    for family, sets in le_sets.items():
+        if len(sets) > 1:
+            problems.append(f"{family}: series use {len(sets)} different le sets, "
+                            f"e.g. {list(sets.values())[:2]}")
+    return problems

@@ -450,6 +450,7 @@ class CgroupTcpCountersTest(unittest.TestCase):
         except UnicodeDecodeError as e:
             self.fail(f"body is not valid UTF-8: {e}")
         problems = harness.check_exposition(scrape.body)
+        problems += harness.check_histograms(scrape.body)
         self.assertEqual(problems, [], "exposition problems:\n" + "\n".join(problems))
 
     def test_7_promtool(self):

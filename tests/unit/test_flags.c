@@ -40,6 +40,22 @@ static void test_defaults(void **state)
 	assert_int_equal(sin6->sin6_family, AF_INET6);
 	assert_int_equal(ntohs(sin6->sin6_port), 9437);
 	assert_int_equal(cfg.log_level, LOG_INFO);
+	assert_int_equal(cfg.bucket_step, 1);
+}
+
+static void test_bucket_factor(void **state)
+{
+	char *four[] = {"x", "--histogram.bucket-factor=4", NULL};
+	char *eight[] = {"x", "--histogram.bucket-factor", "8", NULL};
+	char *three[] = {"x", "--histogram.bucket-factor=3", NULL};
+	struct config cfg;
+
+	assert_int_equal(parse(ARGC(four), four, &cfg), FLAGS_RUN);
+	assert_int_equal(cfg.bucket_step, 2);
+	assert_int_equal(parse(ARGC(eight), eight, &cfg), FLAGS_RUN);
+	assert_int_equal(cfg.bucket_step, 3);
+	assert_int_equal(parse(ARGC(three), three, &cfg), FLAGS_BAD);
+	assert_non_null(strstr(err, "bad --histogram.bucket-factor '3': want 2, 4 or 8"));
 }
 
 static void test_both_value_forms(void **state)
@@ -153,9 +169,13 @@ static void test_help_and_version_exit_ok(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_both_value_forms),
-	    cmocka_unit_test(test_ipv6_address), cmocka_unit_test(test_bad_listen_addresses),
-	    cmocka_unit_test(test_bad_flags),	 cmocka_unit_test(test_help_and_version_exit_ok),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_both_value_forms),
+	    cmocka_unit_test(test_bucket_factor),
+	    cmocka_unit_test(test_ipv6_address),
+	    cmocka_unit_test(test_bad_listen_addresses),
+	    cmocka_unit_test(test_bad_flags),
+	    cmocka_unit_test(test_help_and_version_exit_ok),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
