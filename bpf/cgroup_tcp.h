@@ -84,11 +84,10 @@ struct ctcp_stats {
 /* Socket local storage, created at a socket's first state change (or by the
  * census at start) and freed by the kernel with the socket. */
 struct ctcp_sock {
-	__u64 since_ns;	   /* SYN_SENT entered, then ESTABLISHED entered */
-	__u64 gauge_key;   /* the conn map key its gauge unit is under */
-	__u64 rtt_next_ns; /* no RTT sample before this time */
-	__u32 counted;	   /* set once, atomically: the gauge knows this socket */
-	__u8 state;	   /* the gauge slot it is counted in; TCP_CLOSE: none */
+	__u64 since_ns;	 /* SYN_SENT entered, then ESTABLISHED entered */
+	__u64 gauge_key; /* the conn map key its gauge unit is under */
+	__u32 counted;	 /* set once, atomically: the gauge knows this socket */
+	__u8 state;	 /* the gauge slot it is counted in; TCP_CLOSE: none */
 	__u8 direction;
 	__u8 open; /* established, close not yet counted */
 	__u8 pad;

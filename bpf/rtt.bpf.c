@@ -1,26 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Smoothed RTT from tcp:tcp_probe, which fires for every segment received on
- * an established socket: the hottest hook. Most events only read the
- * socket's next-sample time and return; a connection gives one sample at
- * its first received segment, then at most one per second while it
- * receives (and state.bpf.c adds one when it leaves ESTABLISHED), so the
- * histogram weighs connections, not packets. */
+ * an established socket: the hottest hook, so it does no map work on most
+ * segments. A connection gives a sample when it receives its first segment
+ * of a new second of the kernel's jiffies clock: tcp_probe runs before the
+ * segment's ACK is processed, so tp->rcv_tstamp still holds the jiffies of
+ * the previous ACK received. That is at most one sample per connection and
+ * second, with no per-socket state to read or write (state.bpf.c adds one
+ * sample when the connection leaves ESTABLISHED). The histogram weighs
+ * connections, not packets. */
 #include "counters.bpf.h"
 
-#define RTT_SAMPLE_INTERVAL_NS 1000000000ULL
+extern int CONFIG_HZ __kconfig;
 
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(ctcp_probe, struct sock *sk, struct sk_buff *skb)
 {
-	struct ctcp_sock *st = bpf_sk_storage_get(&ctcp_socks, sk, 0, 0);
-	__u64 now;
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	__u32 now, hz = CONFIG_HZ;
 
-	if (!st)
+	if (!tp || !hz)
 		return 0;
-	now = bpf_ktime_get_ns();
-	if (now < st->rtt_next_ns)
+	now = (__u32)bpf_jiffies64();
+	if (now / hz == tp->rcv_tstamp / hz)
 		return 0;
-	st->rtt_next_ns = now + RTT_SAMPLE_INTERVAL_NS;
 	rtt_sample(sk);
 	return 0;
 }
