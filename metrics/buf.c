@@ -57,6 +57,11 @@ static bool buf_grow(struct buf *b, size_t need)
 	return true;
 }
 
+bool buf_reserve(struct buf *b, size_t n)
+{
+	return buf_grow(b, n);
+}
+
 void buf_append(struct buf *b, const char *s, size_t n)
 {
 	if (!buf_grow(b, n))

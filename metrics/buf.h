@@ -18,6 +18,8 @@ void buf_free(struct buf *b);
 /* Hands the bytes to the caller (free() them) and leaves b empty. */
 char *buf_steal(struct buf *b, size_t *len);
 void buf_reset(struct buf *b);
+/* Makes room for n more bytes after len; false when out of memory. */
+bool buf_reserve(struct buf *b, size_t n);
 void buf_append(struct buf *b, const char *s, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -170,23 +170,55 @@ const struct family cgroup_families[] = {
 };
 const size_t cgroup_families_len = ARRAY_LEN(cgroup_families);
 
-const struct family exporter_families[] = {
-    {
-	.name = "cgroup_tcp_exporter_map_full_events",
-	.type = FAMILY_COUNTER,
-	.values = 1,
-	.offset = offsetof(struct ctcp_stats, map_full),
-	.help = "Events counted under cgroup=\"\" because a per-cgroup map had no room for "
-		"a new cgroup.",
-    },
-    {
-	.name = "cgroup_tcp_exporter_sockets_without_state",
-	.type = FAMILY_COUNTER,
-	.values = 1,
-	.offset = offsetof(struct ctcp_stats, no_storage),
-	.help = "Sockets the kernel could not give per-socket state (out of memory): they "
-		"are missing from cgroup_tcp_connections and the duration histograms.",
-    },
+#define LABELS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define SELF(id, metric, kind, text, ...)                                                          \
+	[id] = {.name = metric, .type = kind, .help = text, __VA_ARGS__}
+
+const struct family exporter_families[SELF_FAMILIES] = {
+    SELF(SELF_BUILD_INFO, "cgroup_tcp_exporter_build_info", FAMILY_GAUGE,
+	 "Always 1: the exporter's version and revision, the kernel it runs on and the "
+	 "libbpf it uses.",
+	 .label_names = LABELS("version", "revision", "kernel", "libbpf")),
+    SELF(SELF_SCRAPE_DURATION, "cgroup_tcp_exporter_scrape_duration_seconds", FAMILY_GAUGE,
+	 "Time the previous scrape took to read the kernel maps and render.", .unit = "seconds"),
+    SELF(SELF_PROGRAM_ATTACHED, "cgroup_tcp_exporter_program_attached", FAMILY_GAUGE,
+	 "1 when the BPF program is attached to its tracepoint, 0 when this kernel lacks the "
+	 "tracepoint.",
+	 .label_names = LABELS("program", "tracepoint")),
+    SELF(SELF_PROGRAM_RUN_SECONDS, "cgroup_tcp_exporter_program_run_seconds", FAMILY_COUNTER,
+	 "Time the kernel spent running the BPF program; counts only while "
+	 "kernel.bpf_stats_enabled=1.",
+	 .unit = "seconds", .label_names = LABELS("program")),
+    SELF(SELF_PROGRAM_RUNS, "cgroup_tcp_exporter_program_runs", FAMILY_COUNTER,
+	 "Times the kernel ran the BPF program; counts only while kernel.bpf_stats_enabled=1.",
+	 .label_names = LABELS("program")),
+    SELF(SELF_MAP_ENTRIES, "cgroup_tcp_exporter_map_entries", FAMILY_GAUGE,
+	 "Entries in a per-cgroup BPF map at the last scrape.", .label_names = LABELS("map")),
+    SELF(SELF_MAP_CAPACITY, "cgroup_tcp_exporter_map_capacity", FAMILY_GAUGE,
+	 "Entries a per-cgroup BPF map can hold.", .label_names = LABELS("map")),
+    SELF(SELF_MAP_FULL, "cgroup_tcp_exporter_map_full_events", FAMILY_COUNTER,
+	 "Events counted under cgroup=\"\" because a per-cgroup map had no room for a new "
+	 "cgroup."),
+    SELF(SELF_NO_STORAGE, "cgroup_tcp_exporter_sockets_without_state", FAMILY_COUNTER,
+	 "Sockets the kernel could not give per-socket state (out of memory): they are missing "
+	 "from cgroup_tcp_connections and the duration histograms."),
+    SELF(SELF_CGROUP_CACHE_ENTRIES, "cgroup_tcp_exporter_cgroup_cache_entries", FAMILY_GAUGE,
+	 "cgroup ids whose path the exporter holds (removed cgroups included)."),
+    SELF(SELF_CGROUP_CACHE_MISSES, "cgroup_tcp_exporter_cgroup_cache_misses", FAMILY_COUNTER,
+	 "cgroup ids that were not in the cache and had to be resolved."),
+    SELF(SELF_PROCESS_CPU, "process_cpu_seconds", FAMILY_COUNTER,
+	 "Total user and system CPU time spent in seconds.", .unit = "seconds"),
+    SELF(SELF_PROCESS_RSS, "process_resident_memory_bytes", FAMILY_GAUGE,
+	 "Resident memory size in bytes.", .unit = "bytes"),
+    SELF(SELF_PROCESS_VSIZE, "process_virtual_memory_bytes", FAMILY_GAUGE,
+	 "Virtual memory size in bytes.", .unit = "bytes"),
+    SELF(SELF_PROCESS_OPEN_FDS, "process_open_fds", FAMILY_GAUGE,
+	 "Number of open file descriptors."),
+    SELF(SELF_PROCESS_MAX_FDS, "process_max_fds", FAMILY_GAUGE,
+	 "Maximum number of open file descriptors."),
+    SELF(SELF_PROCESS_START, "process_start_time_seconds", FAMILY_GAUGE,
+	 "Start time of the process since unix epoch in seconds.", .unit = "seconds"),
+    SELF(SELF_PROCESS_THREADS, "process_threads", FAMILY_GAUGE, "Number of OS threads."),
 };
 const size_t exporter_families_len = ARRAY_LEN(exporter_families);
 

@@ -41,6 +41,8 @@ struct family {
 	const char *unit; /* OpenMetrics unit, a suffix of name, or NULL */
 	const char *help;
 	const char *label; /* extra label besides `cgroup`, or NULL */
+	/* Exporter families: their labels (NULL-terminated), or NULL. */
+	const char *const *label_names;
 	const char *const *label_values;
 	const unsigned char *label_index;
 	unsigned int values;
@@ -53,8 +55,30 @@ struct family {
 extern const struct family cgroup_families[];
 extern const size_t cgroup_families_len;
 
-/* The exporter's own families; values in struct ctcp_stats. */
-extern const struct family exporter_families[];
+/* The exporter's own families, indexed by enum self_family; their samples
+ * come from the exporter's collectors at scrape time. */
+enum self_family {
+	SELF_BUILD_INFO,
+	SELF_SCRAPE_DURATION,
+	SELF_PROGRAM_ATTACHED,
+	SELF_PROGRAM_RUN_SECONDS,
+	SELF_PROGRAM_RUNS,
+	SELF_MAP_ENTRIES,
+	SELF_MAP_CAPACITY,
+	SELF_MAP_FULL,
+	SELF_NO_STORAGE,
+	SELF_CGROUP_CACHE_ENTRIES,
+	SELF_CGROUP_CACHE_MISSES,
+	SELF_PROCESS_CPU,
+	SELF_PROCESS_RSS,
+	SELF_PROCESS_VSIZE,
+	SELF_PROCESS_OPEN_FDS,
+	SELF_PROCESS_MAX_FDS,
+	SELF_PROCESS_START,
+	SELF_PROCESS_THREADS,
+	SELF_FAMILIES,
+};
+extern const struct family exporter_families[SELF_FAMILIES];
 extern const size_t exporter_families_len;
 
 /* The label every per-cgroup series carries. */

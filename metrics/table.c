@@ -16,6 +16,8 @@ static void print_family(const struct family *f, int per_cgroup)
 	}
 	if (f->hist)
 		printf(", `le`");
+	for (unsigned int i = 0; f->label_names && f->label_names[i]; i++)
+		printf("%s`%s`", i ? ", " : "", f->label_names[i]);
 	printf(" | ");
 	/* A table cell cannot hold a bare pipe. */
 	for (const char *c = f->help; *c; c++)

@@ -23,6 +23,7 @@ struct cgroups {
 	int root_fd;
 	bool handles; /* open_by_handle_at works here */
 	bool walked;  /* this scrape already walked the tree */
+	size_t misses;
 	/* id -> path; a NULL path means known not to resolve */
 	struct idmap cache;
 };
@@ -175,6 +176,11 @@ size_t cgroups_cached(const struct cgroups *cg)
 	return cg->cache.used;
 }
 
+size_t cgroups_misses(const struct cgroups *cg)
+{
+	return cg->misses;
+}
+
 const char *cgroups_path(struct cgroups *cg, uint64_t id)
 {
 	struct idmap_slot *s;
@@ -185,6 +191,7 @@ const char *cgroups_path(struct cgroups *cg, uint64_t id)
 	s = idmap_find(&cg->cache, id);
 	if (s->id)
 		return s->value;
+	cg->misses++;
 	if (cg->handles && resolve_by_handle(cg, id, &path) == 0)
 		return cache_put(cg, id, path);
 	/* No handles (unprivileged, or not a cgroupfs): walk, once per scrape,

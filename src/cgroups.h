@@ -24,6 +24,8 @@ void cgroups_begin_scrape(struct cgroups *cg);
  * cgroup that exists or ever was seen. The string lives as long as cg. */
 const char *cgroups_path(struct cgroups *cg, uint64_t id);
 size_t cgroups_cached(const struct cgroups *cg);
+/* Ids that were not in the cache when asked for. */
+size_t cgroups_misses(const struct cgroups *cg);
 
 /* Finds the cgroup2 mount point in a mountinfo file (/proc/self/mountinfo),
  * preferring a mount of the hierarchy's root. */

@@ -127,6 +127,7 @@ static int add_entries(struct collector *c, const struct map_source *m, __u32 co
 {
 	size_t stride = m->value_size * (m->percpu ? (size_t)c->ncpus : 1);
 
+	c->entries[m - c->maps] += count;
 	for (__u32 k = 0; k < count; k++) {
 		struct cgroup_sample *s = sample_of(c, c->keys[k]);
 		const char *v = c->values + k * stride;
@@ -203,6 +204,7 @@ static void read_stats(struct collector *c, struct ctcp_stats *stats)
 static void reset_samples(struct collector *c)
 {
 	c->nsamples = 0;
+	memset(c->entries, 0, sizeof(c->entries));
 	idmap_clear(&c->index);
 }
 

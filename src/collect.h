@@ -39,6 +39,7 @@ struct collector {
 	struct idmap index; /* id -> sample index + 1 */
 	struct cgroup_sample *samples;
 	size_t nsamples;
+	size_t entries[COLLECT_MAPS]; /* keys each map held at the last read */
 	size_t cap;
 };
 

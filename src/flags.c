@@ -18,6 +18,8 @@ enum {
 	OPT_TELEMETRY,
 	OPT_LOG_LEVEL,
 	OPT_BUCKET_FACTOR,
+	OPT_MAX_REQUESTS,
+	OPT_NO_SELF,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -27,6 +29,8 @@ static const struct option options[] = {
     {"web.telemetry-path", required_argument, NULL, OPT_TELEMETRY},
     {"log.level", required_argument, NULL, OPT_LOG_LEVEL},
     {"histogram.bucket-factor", required_argument, NULL, OPT_BUCKET_FACTOR},
+    {"web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS},
+    {"web.disable-exporter-metrics", no_argument, NULL, OPT_NO_SELF},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -39,9 +43,11 @@ static const char usage[] =
     "bytes) counted by eBPF programs, for Prometheus. Needs root at start.\n"
     "\n"
     "Flags:\n"
-    "  --web.listen-address=ADDR  address to listen on: host:port, :port (every\n"
+    "  --web.listen-address=ADDR  address to listen on, repeatable: host:port, :port (every\n"
     "                             address) or [ipv6]:port (default " DEFAULT_LISTEN ")\n"
     "  --web.telemetry-path=PATH  path that serves the metrics (default " DEFAULT_TELEMETRY ")\n"
+    "  --web.max-requests=N       scrapes served at once; more get 503 (default 40)\n"
+    "  --web.disable-exporter-metrics  leave out cgroup_tcp_exporter_* and process_*\n"
     "  --histogram.bucket-factor=N  ratio of adjacent histogram bounds: 2, 4 or 8;\n"
     "                             4 and 8 merge buckets for fewer series (default 2)\n"
     "  --log.level=LEVEL          error, warn, info or debug (default info)\n"
@@ -141,6 +147,20 @@ static int parse_log_level(const char *text, enum log_level *level)
 	return -1;
 }
 
+static int parse_count(const char *text, unsigned int *out)
+{
+	char *end;
+	long n;
+
+	if (!*text || strspn(text, "0123456789") != strlen(text))
+		return -1;
+	n = strtol(text, &end, 10);
+	if (n < 1 || n > 10000)
+		return -1;
+	*out = (unsigned int)n;
+	return 0;
+}
+
 static int parse_bucket_factor(const char *text, unsigned int *step)
 {
 	static const char *const factors[] = {"2", "4", "8"};
@@ -196,7 +216,8 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 	int opt, index = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->listen_text = DEFAULT_LISTEN;
+	cfg->max_requests = 40;
+	cfg->exporter_metrics = true;
 	cfg->telemetry_path = DEFAULT_TELEMETRY;
 	cfg->log_level = LOG_INFO;
 	cfg->bucket_step = 1;
@@ -212,7 +233,24 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 		}
 		switch (opt) {
 		case OPT_LISTEN:
-			cfg->listen_text = optarg;
+			if (cfg->nlisten == MAX_LISTEN) {
+				snprintf(err, errlen,
+					 "too many --web.listen-address flags (at most %d)",
+					 MAX_LISTEN);
+				return FLAGS_BAD;
+			}
+			cfg->listen_text[cfg->nlisten++] = optarg;
+			break;
+		case OPT_MAX_REQUESTS:
+			if (parse_count(optarg, &cfg->max_requests)) {
+				bad(err, errlen,
+				    "bad --web.max-requests '%s': want a number from 1 to 10000",
+				    optarg);
+				return FLAGS_BAD;
+			}
+			break;
+		case OPT_NO_SELF:
+			cfg->exporter_metrics = false;
 			break;
 		case OPT_TELEMETRY:
 			cfg->telemetry_path = optarg;
@@ -261,8 +299,12 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 		bad(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
 		return FLAGS_BAD;
 	}
-	if (parse_listen_address(cfg->listen_text, &cfg->listen, err, errlen) ||
-	    check_telemetry_path(cfg->telemetry_path, err, errlen))
+	if (cfg->nlisten == 0)
+		cfg->listen_text[cfg->nlisten++] = DEFAULT_LISTEN;
+	for (int i = 0; i < cfg->nlisten; i++)
+		if (parse_listen_address(cfg->listen_text[i], &cfg->listen[i], err, errlen))
+			return FLAGS_BAD;
+	if (check_telemetry_path(cfg->telemetry_path, err, errlen))
 		return FLAGS_BAD;
 	return FLAGS_RUN;
 }

@@ -15,9 +15,16 @@ struct listen_addr {
 	bool any_host;
 };
 
+#define MAX_LISTEN 8
+
 struct config {
-	const char *listen_text;
-	struct listen_addr listen;
+	/* --web.listen-address, once or more */
+	const char *listen_text[MAX_LISTEN];
+	struct listen_addr listen[MAX_LISTEN];
+	int nlisten;
+	/* Scrapes served at once; more get 503. */
+	unsigned int max_requests;
+	bool exporter_metrics;
 	const char *telemetry_path;
 	enum log_level log_level;
 	/* Histograms show every bucket_step-th bound: factor 2^bucket_step. */

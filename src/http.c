@@ -8,11 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 #include "buf.h"
+#include "gzip.h"
 #include "log.h"
+#include "negotiate.h"
 
 #define HTTP_THREADS	     2
 #define HTTP_MAX_CONNECTIONS 64
-#define HTTP_TIMEOUT_SECONDS 30
+/* One client (address) cannot take every connection. */
+#define HTTP_PER_IP_CONNECTIONS 16
+#define HTTP_TIMEOUT_SECONDS	30
 /* Bounds the request line and headers a client can make us hold. */
 #define HTTP_CONNECTION_MEMORY (32 * 1024)
 
@@ -33,24 +37,56 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int statu
 	return ret;
 }
 
-static enum MHD_Result send_metrics(struct http_server *h, struct MHD_Connection *conn)
+static enum MHD_Result send_buf(struct MHD_Connection *conn, struct buf *body,
+				enum exposition_format format, bool gzipped)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	size_t len = 0;
-	char *body = scraper_render(h->scraper, &len);
+	size_t len;
+	char *data = buf_steal(body, &len);
 
-	if (!body)
-		return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8",
-				 "scrape failed: see the exporter's log\n");
-	r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	r = MHD_create_response_from_buffer_with_free_callback(len, data, free);
 	if (!r) {
-		free(body);
+		free(data);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_CONTENT_TYPE);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, format_content_type(format));
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (gzipped)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_metrics(struct http_server *h, struct MHD_Connection *conn)
+{
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+	const char *encoding =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+	enum exposition_format format = negotiate_format(accept);
+	bool gzipped = negotiate_gzip(encoding);
+	struct buf body, packed;
+	enum MHD_Result ret;
+
+	if (atomic_fetch_add(&h->in_flight, 1) >= h->cfg->max_requests) {
+		atomic_fetch_sub(&h->in_flight, 1);
+		return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
+				 "too many scrapes at once (--web.max-requests): try again\n");
+	}
+	buf_init(&body);
+	buf_init(&packed);
+	if (scraper_render(h->scraper, format, &body) || (gzipped && gzip_buf(&body, &packed))) {
+		buf_free(&body);
+		buf_free(&packed);
+		atomic_fetch_sub(&h->in_flight, 1);
+		return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8",
+				 "scrape failed: see the exporter's log\n");
+	}
+	ret = send_buf(conn, gzipped ? &packed : &body, format, gzipped);
+	buf_free(&body);
+	buf_free(&packed);
+	atomic_fetch_sub(&h->in_flight, 1);
 	return ret;
 }
 
@@ -58,7 +94,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
 {
-	static int seen_headers;
+	static int seen_headers, refused_body;
 	struct http_server *h = cls;
 
 	/* Other methods are refused at once (and the connection closed). */
@@ -67,15 +103,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 				 "method not allowed: use GET or HEAD\n");
 	/* GET and HEAD are answered once libmicrohttpd has the whole request:
 	 * an answer queued earlier makes it close the connection (no keep-alive
-	 * between scrapes). A body, which they should not have, is dropped. */
+	 * between scrapes). A body, which they should not have, is refused. */
 	if (!*req_cls) {
 		*req_cls = &seen_headers;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
 		*upload_data_size = 0;
+		*req_cls = &refused_body;
 		return MHD_YES;
 	}
+	if (*req_cls == &refused_body)
+		return send_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "text/plain; charset=utf-8",
+				 "request bodies are not accepted\n");
 	if (!strcmp(url, h->cfg->telemetry_path))
 		return send_metrics(h, conn);
 	if (!strcmp(url, "/"))
@@ -139,17 +179,17 @@ static char *make_index_page(const char *telemetry_path)
 
 /* Our own listening socket, so a failure has a precise reason, and ":port"
  * serves IPv6 and IPv4 alike (or IPv4 only on hosts without IPv6). */
-static int open_listener(const struct config *cfg)
+static int open_listener(const struct listen_addr *la, const char *text)
 {
-	struct sockaddr_storage addr = cfg->listen.addr;
-	socklen_t len = cfg->listen.len;
+	struct sockaddr_storage addr = la->addr;
+	socklen_t len = la->len;
 	int one = 1, zero = 0;
 	int fd;
 
 	fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 && cfg->listen.any_host && errno == EAFNOSUPPORT) {
+	if (fd < 0 && la->any_host && errno == EAFNOSUPPORT) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&addr;
-		in_port_t port = ((const struct sockaddr_in6 *)&cfg->listen.addr)->sin6_port;
+		in_port_t port = ((const struct sockaddr_in6 *)&la->addr)->sin6_port;
 
 		memset(&addr, 0, sizeof(addr));
 		sin->sin_family = AF_INET;
@@ -162,13 +202,12 @@ static int open_listener(const struct config *cfg)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (addr.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, cfg->listen.any_host ? &zero : &one,
-			   sizeof(int));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, la->any_host ? &zero : &one, sizeof(int));
 	if (bind(fd, (struct sockaddr *)&addr, len) || listen(fd, 128))
 		goto fail;
 	return fd;
 fail:
-	log_error("cannot listen on %s: %s", cfg->listen_text, strerror(errno));
+	log_error("cannot listen on %s: %s", text, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -178,43 +217,55 @@ int http_listen(struct http_server *h, const struct config *cfg)
 {
 	memset(h, 0, sizeof(*h));
 	h->cfg = cfg;
-	h->listen_fd = -1;
+	for (int i = 0; i < MAX_LISTEN; i++)
+		h->listen_fds[i] = -1;
 	h->index_page = make_index_page(cfg->telemetry_path);
 	if (!h->index_page) {
 		log_error("out of memory");
 		return -1;
 	}
-	h->listen_fd = open_listener(cfg);
-	return h->listen_fd < 0 ? -1 : 0;
+	for (h->n = 0; h->n < cfg->nlisten; h->n++) {
+		h->listen_fds[h->n] = open_listener(&cfg->listen[h->n], cfg->listen_text[h->n]);
+		if (h->listen_fds[h->n] < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int http_serve(struct http_server *h, struct scraper *scraper)
 {
 	h->scraper = scraper;
-	h->daemon = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
-	    h->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_SECONDS,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
-	if (!h->daemon) {
-		log_error("cannot start the HTTP server on %s", h->cfg->listen_text);
-		return -1;
+	for (int i = 0; i < h->n; i++) {
+		h->daemons[i] = MHD_start_daemon(
+		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL,
+		    NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		    MHD_OPTION_LISTEN_SOCKET, h->listen_fds[i], MHD_OPTION_THREAD_POOL_SIZE,
+		    (unsigned int)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+		    (unsigned int)HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    (unsigned int)HTTP_PER_IP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+		    (unsigned int)HTTP_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		    (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
+		if (!h->daemons[i]) {
+			log_error("cannot start the HTTP server on %s", h->cfg->listen_text[i]);
+			return -1;
+		}
+		h->listen_fds[i] = -1; /* the daemon owns and closes it now */
+		log_info("listening on %s, metrics at %s", h->cfg->listen_text[i],
+			 h->cfg->telemetry_path);
 	}
-	h->listen_fd = -1; /* the daemon owns and closes it now */
-	log_info("listening on %s, metrics at %s", h->cfg->listen_text, h->cfg->telemetry_path);
 	return 0;
 }
 
 void http_stop(struct http_server *h)
 {
-	if (h->daemon)
-		MHD_stop_daemon(h->daemon);
-	h->daemon = NULL;
-	if (h->listen_fd >= 0)
-		close(h->listen_fd);
-	h->listen_fd = -1;
+	for (int i = 0; i < MAX_LISTEN; i++) {
+		if (h->daemons[i])
+			MHD_stop_daemon(h->daemons[i]);
+		h->daemons[i] = NULL;
+		if (h->listen_fds[i] >= 0)
+			close(h->listen_fds[i]);
+		h->listen_fds[i] = -1;
+	}
 	free(h->index_page);
 	h->index_page = NULL;
 }

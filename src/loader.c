@@ -256,11 +256,57 @@ void loader_stop(struct loader *l)
 	l->skel = NULL;
 }
 
+static struct bpf_map *map_at(const struct loader *l, int index)
+{
+	struct bpf_map *maps[COLLECT_MAPS] = {l->skel->maps.ctcp_conn, l->skel->maps.ctcp_io,
+					      l->skel->maps.ctcp_rtt};
+
+	return maps[index];
+}
+
 void loader_map_fds(const struct loader *l, int fds[COLLECT_MAPS])
 {
-	fds[0] = bpf_map__fd(l->skel->maps.ctcp_conn);
-	fds[1] = bpf_map__fd(l->skel->maps.ctcp_io);
-	fds[2] = bpf_map__fd(l->skel->maps.ctcp_rtt);
+	for (int i = 0; i < COLLECT_MAPS; i++)
+		fds[i] = bpf_map__fd(map_at(l, i));
+}
+
+const char *loader_map_name(int index)
+{
+	static const char *const names[COLLECT_MAPS] = {"ctcp_conn", "ctcp_io", "ctcp_rtt"};
+
+	return names[index];
+}
+
+unsigned int loader_map_capacity(const struct loader *l, int index)
+{
+	return bpf_map__max_entries(map_at(l, index));
+}
+
+int loader_programs(const struct loader *l, struct program_info *out, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, l->skel->obj)
+	{
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (is_iterator(prog) || n == max)
+			continue;
+		out[n] = (struct program_info){
+		    .name = bpf_program__name(prog),
+		    .tracepoint = tracepoint_of(prog),
+		    .attached = bpf_program__autoload(prog) && fd >= 0,
+		};
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			out[n].run_time_ns = info.run_time_ns;
+			out[n].run_count = info.run_cnt;
+		}
+		n++;
+	}
+	return n;
 }
 
 int loader_stats_fd(const struct loader *l)

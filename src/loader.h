@@ -23,6 +23,20 @@ int loader_start(struct loader *l);
 /* Detaches and unloads everything; safe on a loader that failed to start. */
 void loader_stop(struct loader *l);
 
+struct program_info {
+	const char *name;
+	const char *tracepoint;
+	bool attached;
+	unsigned long long run_time_ns;
+	unsigned long long run_count;
+};
+
+/* The tracepoint programs and their kernel statistics; returns how many. */
+int loader_programs(const struct loader *l, struct program_info *out, int max);
+/* Names and capacities of the per-cgroup maps, in collector order. */
+const char *loader_map_name(int index);
+unsigned int loader_map_capacity(const struct loader *l, int index);
+
 /* The per-cgroup maps, in the order struct collector expects. */
 void loader_map_fds(const struct loader *l, int fds[COLLECT_MAPS]);
 int loader_stats_fd(const struct loader *l);

@@ -47,11 +47,10 @@ static struct cgroups *open_cgroups(void)
 int main(int argc, char **argv)
 {
 	struct loader loader = {0};
-	struct http_server http = {.listen_fd = -1};
+	struct http_server http;
 	struct scraper scraper;
 	struct cgroups *cgroups = NULL;
 	struct config cfg;
-	int map_fds[COLLECT_MAPS];
 	char err[512];
 	sigset_t stop;
 	int sig, status = EXIT_RUNTIME;
@@ -80,9 +79,7 @@ int main(int argc, char **argv)
 	cgroups = open_cgroups();
 	if (!cgroups)
 		goto cleanup;
-	loader_map_fds(&loader, map_fds);
-	if (scraper_init(&scraper, map_fds, loader_stats_fd(&loader), cgroups,
-			 &(struct render_options){.bucket_step = cfg.bucket_step})) {
+	if (scraper_init(&scraper, &loader, cgroups, cfg.bucket_step, cfg.exporter_metrics)) {
 		log_error("out of memory");
 		goto cleanup;
 	}

@@ -4,19 +4,27 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include "loader.h"
 #include "log.h"
+#include "self.h"
 
 /* Events no live cgroup can be named for are shown under cgroup="". */
 static const char unattributed[] = "";
 
-int scraper_init(struct scraper *s, const int map_fds[COLLECT_MAPS], int stats_fd,
-		 struct cgroups *cgroups, const struct render_options *opts)
+int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups *cgroups,
+		 unsigned int bucket_step, bool self_metrics)
 {
+	int map_fds[COLLECT_MAPS];
+
 	memset(s, 0, sizeof(*s));
+	s->loader = loader;
 	s->cgroups = cgroups;
-	s->opts = *opts;
+	s->bucket_step = bucket_step;
+	s->self_metrics = self_metrics;
 	pthread_mutex_init(&s->lock, NULL);
-	return collector_init(&s->collector, map_fds, stats_fd);
+	loader_map_fds(loader, map_fds);
+	return collector_init(&s->collector, map_fds, loader_stats_fd(loader));
 }
 
 void scraper_free(struct scraper *s)
@@ -73,25 +81,42 @@ static int name_rows(struct scraper *s, size_t *nrows)
 	return 0;
 }
 
-char *scraper_render(struct scraper *s, size_t *len)
+static double seconds_since(const struct timespec *start)
 {
-	struct ctcp_stats stats;
-	struct buf out;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+int scraper_render(struct scraper *s, enum exposition_format format, struct buf *out)
+{
+	struct render_options opts = {.format = format, .bucket_step = s->bucket_step};
+	struct self_sources self = {.loader = s->loader};
+	struct timespec start;
 	size_t nrows = 0;
 	int err;
 
-	buf_init(&out);
 	pthread_mutex_lock(&s->lock);
-	err = collector_read(&s->collector, &stats);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	err = collector_read(&s->collector, &self.stats);
 	if (!err)
 		err = name_rows(s, &nrows);
-	if (!err)
-		render_text(&out, s->rows, nrows, &stats, &s->opts);
-	pthread_mutex_unlock(&s->lock);
-	if (err || out.failed) {
-		log_error("scrape failed: %s", strerror(err ? -err : ENOMEM));
-		buf_free(&out);
-		return NULL;
+	if (!err) {
+		render_cgroups(out, s->rows, nrows, &opts);
+		if (s->self_metrics) {
+			self.collector = &s->collector;
+			self.cgroups = s->cgroups;
+			self.last_scrape_seconds = s->last_seconds;
+			render_self_metrics(out, &self, &opts);
+		}
+		render_end(out, &opts);
+		s->last_seconds = seconds_since(&start);
 	}
-	return buf_steal(&out, len);
+	pthread_mutex_unlock(&s->lock);
+	if (err || out->failed) {
+		log_error("scrape failed: %s", strerror(err ? -err : ENOMEM));
+		return -1;
+	}
+	return 0;
 }

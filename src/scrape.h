@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include "cgroups.h"
 #include "collect.h"
-#include "render_text.h"
+#include "render.h"
+
+struct loader;
 
 struct scraper {
 	pthread_mutex_t lock;
@@ -15,14 +17,17 @@ struct scraper {
 	struct cgroups *cgroups;
 	struct cgroup_row *rows;
 	size_t rows_cap;
-	struct render_options opts;
+	const struct loader *loader;
+	unsigned int bucket_step;
+	bool self_metrics;
+	double last_seconds; /* the previous scrape's duration */
 };
 
-int scraper_init(struct scraper *s, const int map_fds[COLLECT_MAPS], int stats_fd,
-		 struct cgroups *cgroups, const struct render_options *opts);
+int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups *cgroups,
+		 unsigned int bucket_step, bool self_metrics);
 void scraper_free(struct scraper *s);
-/* A malloc'd body for the caller, or NULL when the scrape failed. */
-char *scraper_render(struct scraper *s, size_t *len);
+/* Renders into out (which the caller owns); -1 when the scrape failed. */
+int scraper_render(struct scraper *s, enum exposition_format format, struct buf *out);
 
 /* Sorts rows by cgroup and sums rows that share one into the first of them
  * (two ids can name the same path: a cgroup removed and made again).

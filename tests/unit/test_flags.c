@@ -31,12 +31,15 @@ static void test_defaults(void **state)
 {
 	char *argv[] = {"x", NULL};
 	struct config cfg;
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&cfg.listen.addr;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&cfg.listen[0].addr;
 
 	assert_int_equal(parse(ARGC(argv), argv, &cfg), FLAGS_RUN);
-	assert_string_equal(cfg.listen_text, ":9437");
+	assert_string_equal(cfg.listen_text[0], ":9437");
+	assert_int_equal(cfg.nlisten, 1);
+	assert_int_equal(cfg.max_requests, 40);
+	assert_true(cfg.exporter_metrics);
 	assert_string_equal(cfg.telemetry_path, "/metrics");
-	assert_true(cfg.listen.any_host);
+	assert_true(cfg.listen[0].any_host);
 	assert_int_equal(sin6->sin6_family, AF_INET6);
 	assert_int_equal(ntohs(sin6->sin6_port), 9437);
 	assert_int_equal(cfg.log_level, LOG_INFO);
@@ -67,15 +70,37 @@ static void test_both_value_forms(void **state)
 			"--log.level=debug",
 			NULL};
 	struct config cfg;
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)&cfg.listen.addr;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&cfg.listen[0].addr;
 
 	assert_int_equal(parse(ARGC(argv), argv, &cfg), FLAGS_RUN);
 	assert_int_equal(sin->sin_family, AF_INET);
 	assert_int_equal(ntohs(sin->sin_port), 1234);
 	assert_int_equal(sin->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
-	assert_false(cfg.listen.any_host);
+	assert_false(cfg.listen[0].any_host);
 	assert_string_equal(cfg.telemetry_path, "/m");
 	assert_int_equal(cfg.log_level, LOG_DEBUG);
+}
+
+static void test_repeated_listen_and_limits(void **state)
+{
+	char *argv[] = {"x",
+			"--web.listen-address=127.0.0.1:1",
+			"--web.listen-address=[::1]:2",
+			"--web.max-requests=3",
+			"--web.disable-exporter-metrics",
+			NULL};
+	char *zero[] = {"x", "--web.max-requests=0", NULL};
+	char *words[] = {"x", "--web.max-requests=many", NULL};
+	struct config cfg;
+
+	assert_int_equal(parse(ARGC(argv), argv, &cfg), FLAGS_RUN);
+	assert_int_equal(cfg.nlisten, 2);
+	assert_int_equal(cfg.listen[1].addr.ss_family, AF_INET6);
+	assert_int_equal(cfg.max_requests, 3);
+	assert_false(cfg.exporter_metrics);
+	assert_int_equal(parse(ARGC(zero), zero, &cfg), FLAGS_BAD);
+	assert_non_null(strstr(err, "bad --web.max-requests '0'"));
+	assert_int_equal(parse(ARGC(words), words, &cfg), FLAGS_BAD);
 }
 
 static void test_ipv6_address(void **state)
@@ -173,6 +198,7 @@ int main(void)
 	    cmocka_unit_test(test_both_value_forms),
 	    cmocka_unit_test(test_bucket_factor),
 	    cmocka_unit_test(test_ipv6_address),
+	    cmocka_unit_test(test_repeated_listen_and_limits),
 	    cmocka_unit_test(test_bad_listen_addresses),
 	    cmocka_unit_test(test_bad_flags),
 	    cmocka_unit_test(test_help_and_version_exit_ok),

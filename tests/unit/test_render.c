@@ -9,25 +9,59 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render_text.h"
+#include "render.h"
+#include "negotiate.h"
 #include "scrape.h"
 
-static char *render_step(const struct cgroup_row *rows, size_t n, __u64 map_full, unsigned int step)
+static char *render_format(const struct cgroup_row *rows, size_t n, __u64 map_full,
+			   unsigned int step, enum exposition_format format)
 {
-	struct ctcp_stats stats = {.map_full = map_full};
-	struct render_options opts = {.bucket_step = step};
+	struct self_sample full = {.value = (double)map_full};
+	struct render_options opts = {.bucket_step = step, .format = format};
 	struct buf b;
 	size_t len;
 
 	buf_init(&b);
-	render_text(&b, rows, n, &stats, &opts);
+	render_cgroups(&b, rows, n, &opts);
+	render_self(&b, &exporter_families[SELF_MAP_FULL], &full, 1, &opts);
+	render_end(&b, &opts);
 	assert_false(b.failed);
 	return buf_steal(&b, &len);
+}
+
+static char *render_step(const struct cgroup_row *rows, size_t n, __u64 map_full, unsigned int step)
+{
+	return render_format(rows, n, map_full, step, FORMAT_TEXT);
 }
 
 static char *render(const struct cgroup_row *rows, size_t n, __u64 map_full)
 {
 	return render_step(rows, n, map_full, 1);
+}
+
+/* OpenMetrics: family names without _total, UNIT, canonical le, # EOF. */
+static void test_openmetrics(void **state)
+{
+	struct cgroup_values v = {0};
+	struct cgroup_row row = {.cgroup = "/o", .values = &v};
+	char *out;
+
+	v.io.size[CTCP_SEND].slots[0] = 2;
+	v.conn.opened[CTCP_OUTBOUND] = 4;
+	out = render_format(&row, 1, 0, 1, FORMAT_OPENMETRICS);
+	assert_non_null(strstr(
+	    out, "# TYPE cgroup_tcp_connections_opened counter\n"
+		 "cgroup_tcp_connections_opened_total{cgroup=\"/o\",direction=\"outbound\"} 4\n"));
+	assert_non_null(strstr(out, "# TYPE cgroup_tcp_sent_bytes counter\n"
+				    "# UNIT cgroup_tcp_sent_bytes bytes\n"));
+	assert_non_null(strstr(out, "# UNIT cgroup_tcp_rtt_seconds seconds\n"));
+	assert_non_null(strstr(out, "op=\"send\",le=\"1.0\"} 2\n"));
+	assert_non_null(strstr(out, "le=\"0.000008\"} 0\n"));
+	assert_non_null(strstr(out, "cgroup_tcp_exporter_map_full_events_total 0.0\n# EOF\n"));
+	/* Quotes in HELP are escaped in OpenMetrics. */
+	assert_non_null(strstr(out, "cgroup=\\\"\\\" holds resets"));
+	assert_int_equal(strlen(strstr(out, "# EOF\n")), 6);
+	free(out);
 }
 
 static int count_lines_starting(const char *text, const char *prefix)
@@ -149,9 +183,9 @@ static void test_histogram_buckets(void **state)
 	h->sum = 119;
 	out = render(&row, 1, 0);
 	assert_non_null(strstr(out,
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"8e-06\"} 3\n"
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"1.6e-05\"} 7\n"
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"3.2e-05\"} 7\n"));
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"0.000008\"} 3\n"
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"0.000016\"} 7\n"
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"0.000032\"} 7\n"));
 	assert_non_null(strstr(out,
 			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"8.388608\"} 7\n"
 			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"16.777216\"} 15\n"
@@ -213,6 +247,7 @@ int main(void)
 	    cmocka_unit_test(test_every_family_rendered),
 	    cmocka_unit_test(test_every_value_reaches_its_sample),
 	    cmocka_unit_test(test_histogram_buckets),
+	    cmocka_unit_test(test_openmetrics),
 	    cmocka_unit_test(test_histogram_merged_buckets),
 	    cmocka_unit_test(test_rows_merge_sums_same_name),
 	};

@@ -1,0 +1,154 @@
+/* Renders the catalogue: HELP, TYPE (and UNIT in OpenMetrics) for every
+ * family, then all of its samples together; histograms with cumulative
+ * buckets, +Inf equal to _count, then _sum and _count. */
+#include "render.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "escape.h"
+
+const char *format_content_type(enum exposition_format format)
+{
+	return format == FORMAT_OPENMETRICS ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
+}
+
+void buf_double(struct buf *b, double v, enum exposition_format format)
+{
+	char text[64];
+
+	if (isnan(v)) {
+		buf_puts(b, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		buf_puts(b, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 1e15) {
+		buf_printf(b, "%.0f%s", v, format == FORMAT_OPENMETRICS ? ".0" : "");
+		return;
+	}
+	for (int precision = 1; precision <= 9; precision++) {
+		snprintf(text, sizeof(text), "%.*f", precision, v);
+		if (strtod(text, NULL) == v) {
+			buf_puts(b, text);
+			return;
+		}
+	}
+	buf_printf(b, "%.17g", v);
+}
+
+/* In OpenMetrics a family is named without the counter's _total. */
+static const char *family_suffix(const struct family *f, const struct render_options *opts)
+{
+	return opts->format == FORMAT_OPENMETRICS ? "" : family_sample_suffix(f);
+}
+
+static void render_header(struct buf *b, const struct family *f, const struct render_options *o)
+{
+	const char *suffix = family_suffix(f, o);
+
+	buf_printf(b, "# HELP %s%s ", f->name, suffix);
+	if (o->format == FORMAT_OPENMETRICS)
+		buf_label_value(b, f->help); /* OpenMetrics escapes quotes in HELP too */
+	else
+		buf_help_text(b, f->help);
+	buf_printf(b, "\n# TYPE %s%s %s\n", f->name, suffix, family_type_name(f->type));
+	if (o->format == FORMAT_OPENMETRICS && f->unit)
+		buf_printf(b, "# UNIT %s %s\n", f->name, f->unit);
+}
+
+/* name{cgroup="...",label="value" — the caller closes the braces. */
+static void open_sample(struct buf *b, const struct family *f, const char *suffix,
+			const char *cgroup, unsigned int i)
+{
+	buf_printf(b, "%s%s{" CGROUP_LABEL "=\"", f->name, suffix);
+	buf_label_value(b, cgroup);
+	buf_puts(b, "\"");
+	if (f->label)
+		buf_printf(b, ",%s=\"%s\"", f->label, f->label_values[i]);
+}
+
+static void render_histogram(struct buf *b, const struct family *f, const char *cgroup,
+			     unsigned int i, const struct ctcp_hist *h,
+			     const struct render_options *o)
+{
+	const struct hist_spec *spec = f->hist;
+	unsigned int step = o->bucket_step ? o->bucket_step : 1;
+	uint64_t cumulative = 0, count = 0;
+	unsigned int slot = 0;
+
+	for (unsigned int k = 0; k < CTCP_HIST_SLOTS; k++)
+		count += h->slots[k];
+	for (unsigned int k = spec->first; k <= spec->last; k += step) {
+		while (slot <= k)
+			cumulative += h->slots[slot++];
+		open_sample(b, f, "_bucket", cgroup, i);
+		buf_puts(b, ",le=\"");
+		buf_double(b, ldexp(1, (int)k) / spec->bucket_divisor, o->format);
+		buf_printf(b, "\"} %" PRIu64 "\n", cumulative);
+	}
+	open_sample(b, f, "_bucket", cgroup, i);
+	buf_printf(b, ",le=\"+Inf\"} %" PRIu64 "\n", count);
+	open_sample(b, f, "_sum", cgroup, i);
+	buf_puts(b, "} ");
+	buf_double(b, (double)h->sum / spec->sum_divisor, o->format);
+	buf_puts(b, "\n");
+	open_sample(b, f, "_count", cgroup, i);
+	buf_printf(b, "} %" PRIu64 "\n", count);
+}
+
+static void render_cgroup_family(struct buf *b, const struct family *f,
+				 const struct cgroup_row *rows, size_t nrows,
+				 const struct render_options *o)
+{
+	for (size_t r = 0; r < nrows; r++) {
+		for (unsigned int i = 0; i < f->values; i++) {
+			const void *v = family_value(f, rows[r].values, i);
+
+			if (f->type == FAMILY_HISTOGRAM) {
+				render_histogram(b, f, rows[r].cgroup, i, v, o);
+				continue;
+			}
+			open_sample(b, f, family_sample_suffix(f), rows[r].cgroup, i);
+			if (f->type == FAMILY_GAUGE)
+				buf_printf(b, "} %" PRId64 "\n", *(const int64_t *)v);
+			else
+				buf_printf(b, "} %" PRIu64 "\n", *(const uint64_t *)v);
+		}
+	}
+}
+
+void render_cgroups(struct buf *b, const struct cgroup_row *rows, size_t nrows,
+		    const struct render_options *opts)
+{
+	for (size_t i = 0; i < cgroup_families_len; i++) {
+		render_header(b, &cgroup_families[i], opts);
+		render_cgroup_family(b, &cgroup_families[i], rows, nrows, opts);
+	}
+}
+
+void render_self(struct buf *b, const struct family *f, const struct self_sample *samples, size_t n,
+		 const struct render_options *opts)
+{
+	render_header(b, f, opts);
+	for (size_t s = 0; s < n; s++) {
+		buf_printf(b, "%s%s", f->name, family_sample_suffix(f));
+		for (unsigned int l = 0; f->label_names && f->label_names[l]; l++) {
+			buf_printf(b, "%s%s=\"", l ? "," : "{", f->label_names[l]);
+			buf_label_value(b, samples[s].labels[l] ? samples[s].labels[l] : "");
+			buf_puts(b, "\"");
+		}
+		buf_puts(b, f->label_names ? "} " : " ");
+		buf_double(b, samples[s].value, opts->format);
+		buf_puts(b, "\n");
+	}
+}
+
+void render_end(struct buf *b, const struct render_options *opts)
+{
+	if (opts->format == FORMAT_OPENMETRICS)
+		buf_puts(b, "# EOF\n");
+}

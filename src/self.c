@@ -1,0 +1,145 @@
+/* The exporter's own metrics, read at scrape time. */
+#include "self.h"
+
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include "version.h"
+
+#define MAX_PROGRAMS 16
+
+static void one(struct buf *b, enum self_family id, double value, const struct render_options *o)
+{
+	struct self_sample s = {.value = value};
+
+	render_self(b, &exporter_families[id], &s, 1, o);
+}
+
+static void render_build(struct buf *b, const struct render_options *o)
+{
+	static char libbpf[32];
+	static struct utsname uts;
+	struct self_sample s = {.value = 1};
+
+	if (!libbpf[0]) {
+		uname(&uts);
+		snprintf(libbpf, sizeof(libbpf), "%u.%u", libbpf_major_version(),
+			 libbpf_minor_version());
+	}
+	s.labels[0] = CTCP_VERSION;
+	s.labels[1] = CTCP_REVISION;
+	s.labels[2] = uts.release;
+	s.labels[3] = libbpf;
+	render_self(b, &exporter_families[SELF_BUILD_INFO], &s, 1, o);
+}
+
+static void render_programs(struct buf *b, const struct loader *l, const struct render_options *o)
+{
+	struct program_info progs[MAX_PROGRAMS];
+	struct self_sample attached[MAX_PROGRAMS], seconds[MAX_PROGRAMS], runs[MAX_PROGRAMS];
+	int n = loader_programs(l, progs, MAX_PROGRAMS);
+
+	for (int i = 0; i < n; i++) {
+		attached[i] = (struct self_sample){.labels = {progs[i].name, progs[i].tracepoint},
+						   .value = progs[i].attached};
+		seconds[i] = (struct self_sample){.labels = {progs[i].name},
+						  .value = (double)progs[i].run_time_ns / 1e9};
+		runs[i] = (struct self_sample){.labels = {progs[i].name},
+					       .value = (double)progs[i].run_count};
+	}
+	render_self(b, &exporter_families[SELF_PROGRAM_ATTACHED], attached, (size_t)n, o);
+	render_self(b, &exporter_families[SELF_PROGRAM_RUN_SECONDS], seconds, (size_t)n, o);
+	render_self(b, &exporter_families[SELF_PROGRAM_RUNS], runs, (size_t)n, o);
+}
+
+static void render_maps(struct buf *b, const struct self_sources *src,
+			const struct render_options *o)
+{
+	struct self_sample entries[COLLECT_MAPS], capacity[COLLECT_MAPS];
+
+	for (int i = 0; i < COLLECT_MAPS; i++) {
+		entries[i] = (struct self_sample){.labels = {loader_map_name(i)},
+						  .value = (double)src->collector->entries[i]};
+		capacity[i] = (struct self_sample){.labels = {loader_map_name(i)},
+						   .value = loader_map_capacity(src->loader, i)};
+	}
+	render_self(b, &exporter_families[SELF_MAP_ENTRIES], entries, COLLECT_MAPS, o);
+	render_self(b, &exporter_families[SELF_MAP_CAPACITY], capacity, COLLECT_MAPS, o);
+}
+
+static int count_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 3; /* ".", ".." and the directory's own descriptor */
+}
+
+static double boot_time(void)
+{
+	char line[256];
+	double btime = 0;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "btime %lf", &btime) == 1)
+			break;
+	fclose(f);
+	return btime;
+}
+
+/* Fields of /proc/self/stat after the command name, which may hold spaces. */
+static void render_process(struct buf *b, const struct render_options *o)
+{
+	unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
+	long long rss = 0, threads = 0;
+	double ticks = (double)sysconf(_SC_CLK_TCK);
+	struct rlimit nofile = {0};
+	char stat[1024], *after;
+	FILE *f = fopen("/proc/self/stat", "re");
+	size_t n = f ? fread(stat, 1, sizeof(stat) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	stat[n] = '\0';
+	after = strrchr(stat, ')');
+	if (after)
+		sscanf(after + 2,
+		       "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
+		       "%lld %*d %llu %llu %lld",
+		       &utime, &stime, &threads, &start, &vsize, &rss);
+	getrlimit(RLIMIT_NOFILE, &nofile);
+	one(b, SELF_PROCESS_CPU, (double)(utime + stime) / ticks, o);
+	one(b, SELF_PROCESS_RSS, (double)rss * (double)sysconf(_SC_PAGESIZE), o);
+	one(b, SELF_PROCESS_VSIZE, (double)vsize, o);
+	one(b, SELF_PROCESS_OPEN_FDS, count_open_fds(), o);
+	one(b, SELF_PROCESS_MAX_FDS, (double)nofile.rlim_cur, o);
+	one(b, SELF_PROCESS_START, boot_time() + (double)start / ticks, o);
+	one(b, SELF_PROCESS_THREADS, (double)threads, o);
+}
+
+void render_self_metrics(struct buf *b, const struct self_sources *src,
+			 const struct render_options *o)
+{
+	render_build(b, o);
+	one(b, SELF_SCRAPE_DURATION, src->last_scrape_seconds, o);
+	render_programs(b, src->loader, o);
+	render_maps(b, src, o);
+	one(b, SELF_MAP_FULL, (double)src->stats.map_full, o);
+	one(b, SELF_NO_STORAGE, (double)src->stats.no_storage, o);
+	one(b, SELF_CGROUP_CACHE_ENTRIES, (double)cgroups_cached(src->cgroups), o);
+	one(b, SELF_CGROUP_CACHE_MISSES, (double)cgroups_misses(src->cgroups), o);
+	render_process(b, o);
+}
