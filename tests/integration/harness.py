@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 import urllib.error
 import urllib.request
 
@@ -738,3 +739,24 @@ def check_histograms(body):
             problems.append(f"{family}: series use {len(sets)} different le sets, "
                             f"e.g. {list(sets.values())[:2]}")
     return problems
+
+
+def require_root(reason):
+    """Skip without root, or fail when CI=true: in CI a skip would hide that
+    the test never ran."""
+    if os.geteuid() == 0:
+        return
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(reason + " (CI=true, so this is a failure)")
+    raise unittest.SkipTest(reason)
+
+
+def require_exporter():
+    """The exporter binary named by EXPORTER, as an absolute path."""
+    binary = os.environ.get("EXPORTER")
+    if not binary:
+        raise RuntimeError("EXPORTER is not set: point it at the exporter binary, "
+                           "e.g. EXPORTER=build/cgroup_tcp_exporter")
+    if not os.access(binary, os.X_OK):
+        raise RuntimeError(f"EXPORTER={binary} is not an executable file")
+    return os.path.abspath(binary)

@@ -64,24 +64,11 @@ DELAY = 0.006                        # each way: RTT ~12.5 ms, le=0.016384
 
 
 def require_root():
-    if os.geteuid() == 0:
-        return
-    reason = ("needs root: creates cgroup2 children and network namespaces "
-              "and runs exporters that load BPF programs")
-    if os.environ.get("CI") == "true":
-        # In CI a skip would hide that the test never ran.
-        raise RuntimeError(reason + " (CI=true, so this is a failure)")
-    raise unittest.SkipTest(reason)
+    harness.require_root(("needs root: creates cgroup2 children and network namespaces "
+              "and runs exporters that load BPF programs"))
 
 
-def require_exporter():
-    binary = os.environ.get("EXPORTER")
-    if not binary:
-        raise RuntimeError("EXPORTER is not set: point it at the exporter binary, "
-                           "e.g. EXPORTER=build/cgroup_tcp_exporter")
-    if not os.access(binary, os.X_OK):
-        raise RuntimeError(f"EXPORTER={binary} is not an executable file")
-    return os.path.abspath(binary)
+require_exporter = harness.require_exporter
 
 
 def at(hist, le):
