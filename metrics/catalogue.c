@@ -152,9 +152,9 @@ const struct family cgroup_families[] = {
 	.offset = offsetof(struct cgroup_values, rtt),
 	.stride = HIST_SIZE,
 	.hist = &microseconds,
-	.help = "Smoothed RTT of the cgroup's TCP connections, sampled at a connection's "
-		"first received segment, then at most once a second while it receives, and "
-		"when it leaves ESTABLISHED: it weighs connections, not packets.",
+	.help = "Smoothed RTT of the cgroup's TCP connections, sampled when a connection "
+		"receives its first segment of a new second (at most once a second) and when "
+		"it leaves ESTABLISHED: it weighs connections, not packets.",
     },
     {
 	.name = "cgroup_tcp_io_size_bytes",
