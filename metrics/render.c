@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "escape.h"
 
 const char *format_content_type(enum exposition_format format)
@@ -16,7 +17,8 @@ const char *format_content_type(enum exposition_format format)
 
 void buf_double(struct buf *b, double v, enum exposition_format format)
 {
-	char text[64];
+	char text[64], *e;
+	int digits, exponent;
 
 	if (isnan(v)) {
 		buf_puts(b, "NaN");
@@ -26,18 +28,25 @@ void buf_double(struct buf *b, double v, enum exposition_format format)
 		buf_puts(b, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	if (v == floor(v) && fabs(v) < 1e15) {
-		buf_printf(b, "%.0f%s", v, format == FORMAT_OPENMETRICS ? ".0" : "");
-		return;
+	/* The fewest significant digits that read back as v, and the exponent
+	 * they come with, as Go's strconv.FormatFloat(v, 'g', -1, 64) finds
+	 * them: Prometheus' own clients write numbers this way, and Prometheus
+	 * compares le values in this canonical form. */
+	for (digits = 1; digits < 17; digits++) {
+		snprintf(text, sizeof(text), "%.*e", digits - 1, v);
+		if (strtod(text, NULL) == v)
+			break;
 	}
-	for (int precision = 1; precision <= 9; precision++) {
-		snprintf(text, sizeof(text), "%.*f", precision, v);
-		if (strtod(text, NULL) == v) {
-			buf_puts(b, text);
-			return;
-		}
-	}
-	buf_printf(b, "%.17g", v);
+	snprintf(text, sizeof(text), "%.*e", digits - 1, v);
+	e = strchr(text, 'e');
+	exponent = e ? atoi(e + 1) : 0;
+	if (exponent >= -4 && exponent < 6)
+		snprintf(text, sizeof(text), "%.*f",
+			 digits - 1 > exponent ? digits - 1 - exponent : 0, v);
+	buf_puts(b, text);
+	/* OpenMetrics wants a float to look like one: 1.0, not 1. */
+	if (format == FORMAT_OPENMETRICS && !strpbrk(text, ".e"))
+		buf_puts(b, ".0");
 }
 
 /* In OpenMetrics a family is named without the counter's _total. */

@@ -43,8 +43,9 @@ void render_end(struct buf *b, const struct render_options *opts);
 
 const char *format_content_type(enum exposition_format format);
 
-/* The shortest decimal that reads back as v, without an exponent where it
- * fits ("0.000008", "16.777216"); whole numbers get ".0" in OpenMetrics. */
+/* v in the canonical form of Prometheus clients (Go's 'g' with the fewest
+ * digits: "0.001", "8e-06", "1.048576e+06"); whole numbers get ".0" in
+ * OpenMetrics. */
 void buf_double(struct buf *b, double v, enum exposition_format format);
 
 #endif /* RENDER_H */

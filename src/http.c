@@ -12,11 +12,14 @@
 #include "log.h"
 #include "negotiate.h"
 
-#define HTTP_THREADS	     2
-#define HTTP_MAX_CONNECTIONS 64
+/* A thread per connection, so every client is served (or told 503) at
+ * once rather than queued behind another; handlers need little stack. */
+#define HTTP_THREAD_STACK    (512 * 1024)
+#define HTTP_MAX_CONNECTIONS 256
 /* One client (address) cannot take every connection. */
-#define HTTP_PER_IP_CONNECTIONS 16
-#define HTTP_TIMEOUT_SECONDS	30
+#define HTTP_PER_IP_CONNECTIONS 128
+/* Idle or stalled connections are closed after this. */
+#define HTTP_TIMEOUT_SECONDS 10
 /* Bounds the request line and headers a client can make us hold. */
 #define HTTP_CONNECTION_MEMORY (32 * 1024)
 
@@ -116,6 +119,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (*req_cls == &refused_body)
 		return send_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "text/plain; charset=utf-8",
 				 "request bodies are not accepted\n");
+	/* RFC 9112: an HTTP/1.1 request without Host is answered with 400. */
+	if (!strcmp(version, MHD_HTTP_VERSION_1_1) &&
+	    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))
+		return send_text(conn, MHD_HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
+				 "HTTP/1.1 requests need a Host header\n");
 	if (!strcmp(url, h->cfg->telemetry_path))
 		return send_metrics(h, conn);
 	if (!strcmp(url, "/"))
@@ -237,10 +245,11 @@ int http_serve(struct http_server *h, struct scraper *scraper)
 	h->scraper = scraper;
 	for (int i = 0; i < h->n; i++) {
 		h->daemons[i] = MHD_start_daemon(
-		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL,
-		    NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		    MHD_OPTION_LISTEN_SOCKET, h->listen_fds[i], MHD_OPTION_THREAD_POOL_SIZE,
-		    (unsigned int)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
+			MHD_USE_ERROR_LOG,
+		    0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		    MHD_OPTION_LISTEN_SOCKET, h->listen_fds[i], MHD_OPTION_THREAD_STACK_SIZE,
+		    (size_t)HTTP_THREAD_STACK, MHD_OPTION_CONNECTION_LIMIT,
 		    (unsigned int)HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		    (unsigned int)HTTP_PER_IP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
 		    (unsigned int)HTTP_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,

@@ -4,12 +4,14 @@ A test "container" here is a cgroup2 child plus a network namespace. This
 module creates and removes both, starts processes inside them, runs the
 exporter, scrapes and checks its text exposition (histogram invariants
 included), reads /proc/net/snmp in a namespace, joins two namespaces
-through a delay line and lists the BPF objects the exporter holds. Standard
-library only (plus prometheus_client's parser), for Debian's
-/usr/bin/python3.
+through a delay line and lists the BPF objects the exporter holds. It also
+makes single HTTP requests with exactly the headers a test chooses and
+checks an OpenMetrics body. Standard library only (plus prometheus_client's
+parsers), for Debian's /usr/bin/python3.
 """
 
 import errno
+import http.client
 import json
 import os
 import queue
@@ -24,7 +26,10 @@ import unittest
 import urllib.error
 import urllib.request
 
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families)
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.utils import floatToGoString
 
 PYTHON = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -760,3 +765,226 @@ def require_exporter():
     if not os.access(binary, os.X_OK):
         raise RuntimeError(f"EXPORTER={binary} is not an executable file")
     return os.path.abspath(binary)
+
+
+# --------------------------------------------------------------- HTTP
+
+class Response:
+    def __init__(self, status, headers, body, seconds):
+        self.status = status
+        self.headers = headers    # http.client.HTTPMessage
+        self.body = body          # bytes as sent (not decompressed)
+        self.seconds = seconds    # connect to last byte
+
+    def header_tokens(self, name):
+        """The comma-separated values of a header, lower-cased (for Vary)."""
+        return {t.strip().lower() for t in (self.headers.get(name) or "").split(",")
+                if t.strip()}
+
+
+def http_request(host, port, path="/metrics", method="GET", headers=None,
+                 body=None, timeout=5, source=None):
+    """One request on a fresh connection with exactly these headers.
+
+    http.client adds Host (and Content-Length when there is a body), and
+    nothing else: no Accept-Encoding unless given, and the body comes back
+    as sent, gzip included. `source` binds the client to that local
+    address (e.g. 127.0.0.2). Raises OSError when no answer comes in time.
+    """
+    conn = http.client.HTTPConnection(host, port, timeout=timeout,
+                                      source_address=(source, 0) if source else None)
+    start = time.monotonic()
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            conn.putheader(name, value)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        data = resp.read()
+        return Response(resp.status, resp.headers, data, time.monotonic() - start)
+    finally:
+        conn.close()
+
+
+def raw_exchange(host, port, data, timeout=5):
+    """Send raw bytes and read until the server closes: what was really on
+    the wire (http.client reads no body after HEAD). Raises AssertionError
+    if the connection is still open after `timeout`."""
+    chunks = []
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(data)
+        deadline = time.monotonic() + timeout
+        while True:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                raise AssertionError(f"connection still open after {timeout}s; "
+                                     f"got {b''.join(chunks)[:300]!r}") from None
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+# --------------------------------------------------------------- OpenMetrics
+
+# Sample names a family of each type may have, as suffixes of its name.
+OPENMETRICS_SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "histogram": ("_bucket", "_sum", "_count", "_created"),
+    "gaugehistogram": ("_bucket", "_gsum", "_gcount"),
+    "summary": ("", "_sum", "_count", "_created"),
+    "info": ("_info",),
+    "stateset": ("",),
+    "gauge": ("",),
+    "unknown": ("",),
+}
+UNITS = ("seconds", "bytes")
+
+
+def declared_families(body):
+    """{family name: type} from the # TYPE lines of either format."""
+    families = {}
+    for line in body.split("\n"):
+        if line.startswith("# TYPE "):
+            parts = line.split()
+            families[parts[2]] = parts[3] if len(parts) > 3 else ""
+    return families
+
+
+def canonical_le(text):
+    """An OpenMetrics le value in canonical form: the OpenMetrics spec's
+    target rendering is Go's %g of the float64 with ".0" added when there is
+    no dot or exponent (1.0, 0.001, 8e-06, 100000.0, 1e+06, +Inf), which
+    prometheus_client's floatToGoString reproduces. Its parser only checks
+    +Inf; 1, 0.0010 or 0.000008 fail here."""
+    try:
+        return text != "NaN" and text == floatToGoString(float(text))
+    except ValueError:
+        return False
+
+
+def _canonical_hint(text):
+    try:
+        return floatToGoString(float(text))
+    except (TypeError, ValueError):
+        return "a float"
+
+
+def _openmetrics_family(sample_name, types):
+    for family, kind in types.items():
+        for suffix in OPENMETRICS_SUFFIXES.get(kind, ("",)):
+            if sample_name == family + suffix:
+                return family
+    return None
+
+
+def check_openmetrics(body):
+    """Problems with an OpenMetrics 1.0 body (empty list when clean).
+
+    - it ends with "# EOF\\n", which appears once; no blank lines;
+    - every family has HELP and TYPE once, before its samples, and its lines
+      are contiguous; no (name, label set) twice;
+    - counters are declared without _total and their samples have it;
+    - families named ..._seconds or ..._bytes have the matching # UNIT, and
+      a # UNIT is always a suffix of its family's name;
+    - histogram le values are canonical numbers (canonical_le);
+    - prometheus_client's OpenMetrics parser accepts the body (it drops a
+      duplicate series silently, hence the check above).
+    """
+    problems = []
+    if not body.endswith("# EOF\n"):
+        problems.append(f"does not end with '# EOF\\n': ...{body[-80:]!r}")
+    lines = body.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    types, units, helps = {}, {}, set()
+    seen_series, finished, current = set(), set(), None
+
+    def enter(family, lineno):
+        nonlocal current
+        if family != current:
+            if family in finished:
+                problems.append(f"line {lineno}: family {family} is not contiguous")
+            if current is not None:
+                finished.add(current)
+            current = family
+
+    for lineno, line in enumerate(lines, 1):
+        if line == "# EOF":
+            if lineno != len(lines):
+                problems.append(f"line {lineno}: # EOF before the last line")
+            continue
+        if not line:
+            problems.append(f"line {lineno}: blank line")
+            continue
+        if line.startswith("#"):
+            parts = line.split(" ", 3)
+            if (len(parts) < 4 or parts[0] != "#"
+                    or parts[1] not in ("HELP", "TYPE", "UNIT")):
+                problems.append(f"line {lineno}: not HELP, TYPE, UNIT or EOF: {line!r}")
+                continue
+            kind, family, text = parts[1:]
+            enter(family, lineno)
+            if kind == "TYPE":
+                if family in types:
+                    problems.append(f"line {lineno}: second TYPE for {family}")
+                types[family] = text
+                if text == "counter" and family.endswith("_total"):
+                    problems.append(f"line {lineno}: counter family declared with "
+                                    f"_total: {line!r}")
+            elif kind == "UNIT":
+                if family in units:
+                    problems.append(f"line {lineno}: second UNIT for {family}")
+                units[family] = text
+                if not family.endswith("_" + text):
+                    problems.append(f"line {lineno}: unit {text!r} is not a suffix "
+                                    f"of {family}")
+            else:
+                if family in helps:
+                    problems.append(f"line {lineno}: second HELP for {family}")
+                helps.add(family)
+            continue
+        try:
+            name, labels, _ = parse_sample_line(line)
+        except (ValueError, IndexError) as e:
+            problems.append(f"line {lineno}: unparsable sample ({e}): {line!r}")
+            continue
+        family = _openmetrics_family(name, types)
+        if family is None:
+            hint = (" (a counter sample needs _total)"
+                    if types.get(name) == "counter" else "")
+            problems.append(f"line {lineno}: {name} is no sample name of a declared "
+                            f"family{hint}: {line!r}")
+            continue
+        enter(family, lineno)
+        if family not in helps:
+            problems.append(f"line {lineno}: {name} has no # HELP before it")
+        if (name, labels) in seen_series:
+            problems.append(f"line {lineno}: duplicate series {line!r}")
+        seen_series.add((name, labels))
+        if types[family] == "histogram" and name == family + "_bucket":
+            le = dict(labels).get("le")
+            if le is None or not canonical_le(le):
+                problems.append(f"line {lineno}: le={le!r} is not canonical (want "
+                                f"{_canonical_hint(le)})")
+    for family in types:
+        want = next((u for u in UNITS if family.endswith("_" + u)), None)
+        if want and units.get(family) != want:
+            problems.append(f"{family}: no '# UNIT {family} {want}'")
+    try:
+        for _ in openmetrics_families(body):
+            pass
+    except Exception as e:  # the parser raises ValueError and others
+        problems.append(f"prometheus_client's OpenMetrics parser: "
+                        f"{type(e).__name__}: {e}")
+    return problems
+
+
+def openmetrics_samples(body):
+    """[(sample name, labels dict, value)] via the OpenMetrics parser."""
+    return [(s.name, dict(s.labels), s.value)
+            for family in openmetrics_families(body)
+            for s in family.samples]

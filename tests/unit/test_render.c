@@ -56,7 +56,7 @@ static void test_openmetrics(void **state)
 				    "# UNIT cgroup_tcp_sent_bytes bytes\n"));
 	assert_non_null(strstr(out, "# UNIT cgroup_tcp_rtt_seconds seconds\n"));
 	assert_non_null(strstr(out, "op=\"send\",le=\"1.0\"} 2\n"));
-	assert_non_null(strstr(out, "le=\"0.000008\"} 0\n"));
+	assert_non_null(strstr(out, "le=\"8e-06\"} 0\n"));
 	assert_non_null(strstr(out, "cgroup_tcp_exporter_map_full_events_total 0.0\n# EOF\n"));
 	/* Quotes in HELP are escaped in OpenMetrics. */
 	assert_non_null(strstr(out, "cgroup=\\\"\\\" holds resets"));
@@ -183,9 +183,9 @@ static void test_histogram_buckets(void **state)
 	h->sum = 119;
 	out = render(&row, 1, 0);
 	assert_non_null(strstr(out,
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"0.000008\"} 3\n"
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"0.000016\"} 7\n"
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"0.000032\"} 7\n"));
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"8e-06\"} 3\n"
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"1.6e-05\"} 7\n"
+			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"3.2e-05\"} 7\n"));
 	assert_non_null(strstr(out,
 			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"8.388608\"} 7\n"
 			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"16.777216\"} 15\n"
@@ -211,7 +211,7 @@ static void test_histogram_merged_buckets(void **state)
 		 "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/m\",op=\"send\",le=\"8\"} 11\n"
 		 "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/m\",op=\"send\",le=\"64\"} 111\n"));
 	assert_null(strstr(out, "le=\"2\""));
-	assert_non_null(strstr(out, "le=\"16777216\"} 111\n"));
+	assert_non_null(strstr(out, "le=\"1.6777216e+07\"} 111\n"));
 	free(out);
 }
 
