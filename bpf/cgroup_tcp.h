@@ -10,8 +10,21 @@
  * No cgroup has id 0. */
 #define CTCP_UNATTRIBUTED_ID 0
 
-/* Default capacity of the per-cgroup maps, in cgroups. */
-#define CTCP_MAX_CGROUPS 16384
+/* Key of the overflow series: events of cgroups beyond the map capacity.
+ * No cgroup has this id either. */
+#define CTCP_OVERFLOW_ID 0xffffffffffffffffULL
+
+/* Default capacity of the per-cgroup maps, in cgroups; user space sets it
+ * from --cgroup.max (plus the two keys above) at load time. */
+#define CTCP_MAX_CGROUPS 10002
+
+/* Removed cgroups not yet handled by user space. */
+#define CTCP_MAX_REMOVED 65536
+#define CTCP_PATH_MAX	 256
+
+struct ctcp_removed {
+	char path[CTCP_PATH_MAX]; /* relative to the cgroup2 root, maybe cut */
+};
 
 enum ctcp_direction {
 	CTCP_OUTBOUND,
@@ -79,6 +92,9 @@ struct ctcp_stats {
 	/* Sockets that got no local storage (kernel out of memory): their
 	 * state changes are not in the gauge. */
 	__u64 no_storage;
+	/* cgroup removals that found the removed map full: their entries
+	 * stay until the exporter restarts. */
+	__u64 removed_lost;
 };
 
 /* Socket local storage, created at a socket's first state change (or by the

@@ -82,8 +82,8 @@ static __always_inline void count_stat(__u32 field)
 }
 
 /* Once per cgroup and map: make room for a new cgroup, or fall back to the
- * unattributed key (made by user space before any program runs) when the
- * map is full, so no event is lost. *cgid becomes the key used. */
+ * overflow key (made by user space before any program runs) when the map is
+ * full, so no event is lost. *cgid becomes the key used. */
 static __always_inline void *value_at(void *map, __u64 *cgid)
 {
 	void *v = bpf_map_lookup_elem(map, cgid);
@@ -92,7 +92,7 @@ static __always_inline void *value_at(void *map, __u64 *cgid)
 		return v;
 	if (bpf_map_update_elem(map, cgid, zero_value, BPF_NOEXIST) == -E2BIG) {
 		count_stat(offsetof(struct ctcp_stats, map_full) / sizeof(__u64));
-		*cgid = CTCP_UNATTRIBUTED_ID;
+		*cgid = CTCP_OVERFLOW_ID;
 	}
 	return bpf_map_lookup_elem(map, cgid);
 }

@@ -5,6 +5,9 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define TCP_STATE(n) (n) /* the kernel's TCP state numbers */
 
+const char *const identity_labels[IDENTITY_LABELS] = {"container_id", "pod_uid", "namespace", "pod",
+						      "container"};
+
 static const char *const directions[CTCP_DIRECTIONS] = {
     [CTCP_OUTBOUND] = "outbound",
     [CTCP_INBOUND] = "inbound",
@@ -202,6 +205,14 @@ const struct family exporter_families[SELF_FAMILIES] = {
     SELF(SELF_NO_STORAGE, "cgroup_tcp_exporter_sockets_without_state", FAMILY_COUNTER,
 	 "Sockets the kernel could not give per-socket state (out of memory): they are missing "
 	 "from cgroup_tcp_connections and the duration histograms."),
+    SELF(SELF_REMOVED_LOST, "cgroup_tcp_exporter_cgroup_removals_lost", FAMILY_COUNTER,
+	 "cgroup removals the exporter could not queue (too many at once): those cgroups' "
+	 "entries stay until restart."),
+    SELF(SELF_CGROUPS_EXCLUDED, "cgroup_tcp_exporter_cgroups_excluded", FAMILY_GAUGE,
+	 "Cgroups with activity that --cgroup.include / --cgroup.exclude hid at the last "
+	 "scrape."),
+    SELF(SELF_CGROUPS_FREED, "cgroup_tcp_exporter_cgroups_freed", FAMILY_COUNTER,
+	 "Removed cgroups whose last values were shown and whose map entries were freed."),
     SELF(SELF_CGROUP_CACHE_ENTRIES, "cgroup_tcp_exporter_cgroup_cache_entries", FAMILY_GAUGE,
 	 "cgroup ids whose path the exporter holds (removed cgroups included)."),
     SELF(SELF_CGROUP_CACHE_MISSES, "cgroup_tcp_exporter_cgroup_cache_misses", FAMILY_COUNTER,

@@ -67,6 +67,9 @@ enum self_family {
 	SELF_MAP_CAPACITY,
 	SELF_MAP_FULL,
 	SELF_NO_STORAGE,
+	SELF_REMOVED_LOST,
+	SELF_CGROUPS_EXCLUDED,
+	SELF_CGROUPS_FREED,
 	SELF_CGROUP_CACHE_ENTRIES,
 	SELF_CGROUP_CACHE_MISSES,
 	SELF_PROCESS_CPU,
@@ -81,8 +84,10 @@ enum self_family {
 extern const struct family exporter_families[SELF_FAMILIES];
 extern const size_t exporter_families_len;
 
-/* The label every per-cgroup series carries. */
-#define CGROUP_LABEL "cgroup"
+/* The labels every per-cgroup series carries: the cgroup, then who it is. */
+#define CGROUP_LABEL	"cgroup"
+#define IDENTITY_LABELS 5
+extern const char *const identity_labels[IDENTITY_LABELS];
 
 const char *family_type_name(enum family_type type);
 /* The name samples carry: counters end in _total. */

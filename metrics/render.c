@@ -69,18 +69,27 @@ static void render_header(struct buf *b, const struct family *f, const struct re
 		buf_printf(b, "# UNIT %s %s\n", f->name, f->unit);
 }
 
-/* name{cgroup="...",label="value" — the caller closes the braces. */
+static void label(struct buf *b, const char *name, const char *value)
+{
+	buf_printf(b, ",%s=\"", name);
+	buf_label_value(b, value ? value : "");
+	buf_puts(b, "\"");
+}
+
+/* name{cgroup="...",<identity>,label="value" — the caller closes the braces. */
 static void open_sample(struct buf *b, const struct family *f, const char *suffix,
-			const char *cgroup, unsigned int i)
+			const struct cgroup_row *row, unsigned int i)
 {
 	buf_printf(b, "%s%s{" CGROUP_LABEL "=\"", f->name, suffix);
-	buf_label_value(b, cgroup);
+	buf_label_value(b, row->cgroup);
 	buf_puts(b, "\"");
+	for (unsigned int l = 0; l < IDENTITY_LABELS; l++)
+		label(b, identity_labels[l], row->labels.values[l]);
 	if (f->label)
 		buf_printf(b, ",%s=\"%s\"", f->label, f->label_values[i]);
 }
 
-static void render_histogram(struct buf *b, const struct family *f, const char *cgroup,
+static void render_histogram(struct buf *b, const struct family *f, const struct cgroup_row *cgroup,
 			     unsigned int i, const struct ctcp_hist *h,
 			     const struct render_options *o)
 {
@@ -118,10 +127,10 @@ static void render_cgroup_family(struct buf *b, const struct family *f,
 			const void *v = family_value(f, rows[r].values, i);
 
 			if (f->type == FAMILY_HISTOGRAM) {
-				render_histogram(b, f, rows[r].cgroup, i, v, o);
+				render_histogram(b, f, &rows[r], i, v, o);
 				continue;
 			}
-			open_sample(b, f, family_sample_suffix(f), rows[r].cgroup, i);
+			open_sample(b, f, family_sample_suffix(f), &rows[r], i);
 			if (f->type == FAMILY_GAUGE)
 				buf_printf(b, "} %" PRId64 "\n", *(const int64_t *)v);
 			else

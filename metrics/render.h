@@ -12,9 +12,16 @@
 #define TEXT_CONTENT_TYPE	 "text/plain; version=0.0.4; charset=utf-8"
 #define OPENMETRICS_CONTENT_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
-/* One cgroup's values, under the label value it is shown with. */
+/* Who a cgroup is: values of identity_labels, in order ("" or NULL when
+ * unknown). */
+struct cgroup_labels {
+	const char *values[IDENTITY_LABELS];
+};
+
+/* One cgroup's values, under the labels it is shown with. */
 struct cgroup_row {
 	const char *cgroup;
+	struct cgroup_labels labels;
 	struct cgroup_values *values;
 };
 

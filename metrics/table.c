@@ -6,8 +6,11 @@
 static void print_family(const struct family *f, int per_cgroup)
 {
 	printf("| `%s%s` | %s | ", f->name, family_sample_suffix(f), family_type_name(f->type));
-	if (per_cgroup)
+	if (per_cgroup) {
 		printf("`" CGROUP_LABEL "`");
+		for (unsigned int i = 0; i < IDENTITY_LABELS; i++)
+			printf(", `%s`", identity_labels[i]);
+	}
 	if (f->label) {
 		printf("%s`%s` (", per_cgroup ? ", " : "", f->label);
 		for (unsigned int i = 0; i < f->values; i++)

@@ -28,27 +28,37 @@ struct cgroups {
 	struct idmap cache;
 };
 
-/* Takes ownership of path (may be NULL for a negative entry). */
-static const char *cache_put(struct cgroups *cg, uint64_t id, char *path)
+/* Takes ownership of path (may be NULL for a negative entry) and makes the
+ * cached entry, identity included, from it. */
+static const struct cgroup_info *cache_put(struct cgroups *cg, uint64_t id, char *path)
 {
 	struct idmap_slot *s = idmap_find(&cg->cache, id);
+	struct cgroup_info *info = NULL;
 
+	if (path) {
+		info = malloc(sizeof(*info) + strlen(path) + 1);
+		if (info) {
+			strcpy(info->path, path);
+			identity_classify(path, &info->identity);
+		}
+		free(path);
+	}
 	if (s->id) {
 		/* A name seen once is kept: a removed cgroup keeps its last one. */
-		if (path && !s->value)
-			s->value = path;
+		if (info && !s->value)
+			s->value = info;
 		else
-			free(path);
+			free(info);
 		return s->value;
 	}
 	if (idmap_reserve(&cg->cache)) {
-		free(path);
+		free(info);
 		return NULL;
 	}
 	s = idmap_find(&cg->cache, id);
 	s->id = id;
-	s->value = path;
-	return path;
+	s->value = info;
+	return info;
 }
 
 /* "/" for the root itself, else the part after the root. */
@@ -176,12 +186,33 @@ size_t cgroups_cached(const struct cgroups *cg)
 	return cg->cache.used;
 }
 
+void cgroups_name(struct cgroups *cg, uint64_t id, const char *path)
+{
+	char *copy;
+
+	if (!id || !path[0])
+		return;
+	copy = strdup(path);
+	if (copy)
+		cache_put(cg, id, copy);
+}
+
+void cgroups_forget(struct cgroups *cg, uint64_t id)
+{
+	struct idmap_slot *s = idmap_find(&cg->cache, id);
+
+	if (!s->id)
+		return;
+	free(s->value);
+	idmap_remove(&cg->cache, s);
+}
+
 size_t cgroups_misses(const struct cgroups *cg)
 {
 	return cg->misses;
 }
 
-const char *cgroups_path(struct cgroups *cg, uint64_t id)
+const struct cgroup_info *cgroups_lookup(struct cgroups *cg, uint64_t id)
 {
 	struct idmap_slot *s;
 	char *path = NULL;

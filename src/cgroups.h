@@ -9,6 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "identity.h"
+
+/* What the exporter knows of a cgroup: its path and who it is. */
+struct cgroup_info {
+	struct cgroup_identity identity;
+	char path[]; /* starts with '/' ("/" for the root) */
+};
 
 struct cgroups;
 
@@ -20,9 +27,14 @@ void cgroups_close(struct cgroups *cg);
 const char *cgroups_root(const struct cgroups *cg);
 /* Marks the start of a scrape: at most one tree walk happens per scrape. */
 void cgroups_begin_scrape(struct cgroups *cg);
-/* The path starting with '/' ("/" for the root), or NULL if the id names no
- * cgroup that exists or ever was seen. The string lives as long as cg. */
-const char *cgroups_path(struct cgroups *cg, uint64_t id);
+/* The cgroup of an id, or NULL if it names no cgroup that exists or ever was
+ * seen. Lives until cgroups_forget(id) or cgroups_close(). */
+const struct cgroup_info *cgroups_lookup(struct cgroups *cg, uint64_t id);
+/* Names an id whose path is known otherwise (a removed cgroup), unless it
+ * has a name already. */
+void cgroups_name(struct cgroups *cg, uint64_t id, const char *path);
+/* Drops what is known of a removed cgroup. */
+void cgroups_forget(struct cgroups *cg, uint64_t id);
 size_t cgroups_cached(const struct cgroups *cg);
 /* Ids that were not in the cache when asked for. */
 size_t cgroups_misses(const struct cgroups *cg);

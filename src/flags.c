@@ -20,6 +20,10 @@ enum {
 	OPT_BUCKET_FACTOR,
 	OPT_MAX_REQUESTS,
 	OPT_NO_SELF,
+	OPT_KUBELET_DIR,
+	OPT_INCLUDE,
+	OPT_EXCLUDE,
+	OPT_MAX_CGROUPS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -31,6 +35,10 @@ static const struct option options[] = {
     {"histogram.bucket-factor", required_argument, NULL, OPT_BUCKET_FACTOR},
     {"web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS},
     {"web.disable-exporter-metrics", no_argument, NULL, OPT_NO_SELF},
+    {"kubelet.log-dir", required_argument, NULL, OPT_KUBELET_DIR},
+    {"cgroup.include", required_argument, NULL, OPT_INCLUDE},
+    {"cgroup.exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"cgroup.max", required_argument, NULL, OPT_MAX_CGROUPS},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -48,6 +56,12 @@ static const char usage[] =
     "  --web.telemetry-path=PATH  path that serves the metrics (default " DEFAULT_TELEMETRY ")\n"
     "  --web.max-requests=N       scrapes served at once; more get 503 (default 40)\n"
     "  --web.disable-exporter-metrics  leave out cgroup_tcp_exporter_* and process_*\n"
+    "  --cgroup.include=REGEX     only cgroups whose whole path matches (POSIX ERE)\n"
+    "  --cgroup.exclude=REGEX     no cgroups whose whole path matches\n"
+    "  --cgroup.max=N             cgroups tracked; events of more go to the\n"
+    "                             cgroup=\"(overflow)\" series (default 10000)\n"
+    "  --kubelet.log-dir=DIR      kubelet log links, for namespace, pod and container\n"
+    "                             names (default /var/log/containers)\n"
     "  --histogram.bucket-factor=N  ratio of adjacent histogram bounds: 2, 4 or 8;\n"
     "                             4 and 8 merge buckets for fewer series (default 2)\n"
     "  --log.level=LEVEL          error, warn, info or debug (default info)\n"
@@ -147,15 +161,15 @@ static int parse_log_level(const char *text, enum log_level *level)
 	return -1;
 }
 
-static int parse_count(const char *text, unsigned int *out)
+static int parse_count(const char *text, long max, unsigned int *out)
 {
 	char *end;
 	long n;
 
-	if (!*text || strspn(text, "0123456789") != strlen(text))
+	if (!*text || strlen(text) > 9 || strspn(text, "0123456789") != strlen(text))
 		return -1;
 	n = strtol(text, &end, 10);
-	if (n < 1 || n > 10000)
+	if (n < 1 || n > max)
 		return -1;
 	*out = (unsigned int)n;
 	return 0;
@@ -213,10 +227,13 @@ static const char *name_of(int val)
 enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *out, char *err,
 			      size_t errlen)
 {
+	const char *include = NULL, *exclude = NULL;
 	int opt, index = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_requests = 40;
+	cfg->kubelet_log_dir = "/var/log/containers";
+	cfg->max_cgroups = 10000;
 	cfg->exporter_metrics = true;
 	cfg->telemetry_path = DEFAULT_TELEMETRY;
 	cfg->log_level = LOG_INFO;
@@ -242,7 +259,7 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 			cfg->listen_text[cfg->nlisten++] = optarg;
 			break;
 		case OPT_MAX_REQUESTS:
-			if (parse_count(optarg, &cfg->max_requests)) {
+			if (parse_count(optarg, 10000, &cfg->max_requests)) {
 				bad(err, errlen,
 				    "bad --web.max-requests '%s': want a number from 1 to 10000",
 				    optarg);
@@ -251,6 +268,23 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 			break;
 		case OPT_NO_SELF:
 			cfg->exporter_metrics = false;
+			break;
+		case OPT_KUBELET_DIR:
+			cfg->kubelet_log_dir = optarg;
+			break;
+		case OPT_INCLUDE:
+			include = optarg;
+			break;
+		case OPT_EXCLUDE:
+			exclude = optarg;
+			break;
+		case OPT_MAX_CGROUPS:
+			if (parse_count(optarg, 1000000, &cfg->max_cgroups)) {
+				bad(err, errlen,
+				    "bad --cgroup.max '%s': want a number from 1 to 1000000",
+				    optarg);
+				return FLAGS_BAD;
+			}
 			break;
 		case OPT_TELEMETRY:
 			cfg->telemetry_path = optarg;
@@ -304,7 +338,8 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 	for (int i = 0; i < cfg->nlisten; i++)
 		if (parse_listen_address(cfg->listen_text[i], &cfg->listen[i], err, errlen))
 			return FLAGS_BAD;
-	if (check_telemetry_path(cfg->telemetry_path, err, errlen))
+	if (check_telemetry_path(cfg->telemetry_path, err, errlen) ||
+	    filter_init(&cfg->filter, include, exclude, err, errlen))
 		return FLAGS_BAD;
 	return FLAGS_RUN;
 }

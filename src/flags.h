@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include "filter.h"
 #include "log.h"
 
 struct listen_addr {
@@ -25,6 +26,11 @@ struct config {
 	/* Scrapes served at once; more get 503. */
 	unsigned int max_requests;
 	bool exporter_metrics;
+	const char *kubelet_log_dir;
+	/* --cgroup.include / --cgroup.exclude, compiled */
+	struct cgroup_filter filter;
+	/* Cgroups tracked in the kernel; more go to the overflow series. */
+	unsigned int max_cgroups;
 	const char *telemetry_path;
 	enum log_level log_level;
 	/* Histograms show every bucket_step-th bound: factor 2^bucket_step. */

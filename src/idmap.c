@@ -66,3 +66,26 @@ void idmap_clear(struct idmap *m)
 	memset(m->slots, 0, m->cap * sizeof(*m->slots));
 	m->used = 0;
 }
+
+/* Linear probing without tombstones: move later members of the run back
+ * into the hole when their home slot allows it. */
+void idmap_remove(struct idmap *m, struct idmap_slot *slot)
+{
+	size_t mask = m->cap - 1, hole = (size_t)(slot - m->slots);
+
+	m->slots[hole].id = 0;
+	m->slots[hole].value = NULL;
+	m->used--;
+	for (size_t i = (hole + 1) & mask; m->slots[i].id; i = (i + 1) & mask) {
+		size_t home = mix(m->slots[i].id) & mask;
+
+		/* Can it move to the hole: is the hole between home and i? */
+		if ((i > hole && (home <= hole || home > i)) ||
+		    (i < hole && home <= hole && home > i)) {
+			m->slots[hole] = m->slots[i];
+			m->slots[i].id = 0;
+			m->slots[i].value = NULL;
+			hole = i;
+		}
+	}
+}

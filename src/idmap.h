@@ -23,5 +23,7 @@ struct idmap_slot *idmap_find(const struct idmap *m, uint64_t id);
 /* Makes room for one more id; call before filling an empty slot. -1 on ENOMEM. */
 int idmap_reserve(struct idmap *m);
 void idmap_clear(struct idmap *m);
+/* Empties a slot idmap_find returned, keeping every other id findable. */
+void idmap_remove(struct idmap *m, struct idmap_slot *slot);
 
 #endif /* IDMAP_H */

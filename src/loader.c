@@ -65,6 +65,14 @@ static int check_privileges(void)
 	return -1;
 }
 
+static struct bpf_map *map_at(const struct loader *l, int index)
+{
+	struct bpf_map *maps[COLLECT_MAPS] = {l->skel->maps.ctcp_conn, l->skel->maps.ctcp_io,
+					      l->skel->maps.ctcp_rtt};
+
+	return maps[index];
+}
+
 static bool is_iterator(const struct bpf_program *prog)
 {
 	return !strncmp(bpf_program__section_name(prog), "iter/", 5);
@@ -141,13 +149,14 @@ static void explain_load_error(int err)
 	}
 }
 
-/* Key 0 must exist before any program runs: it is where events go when a
- * map is full, so it can never be the insert that fails. */
-static int seed_unattributed(struct cgroup_tcp_bpf *skel)
+/* The unattributed and overflow keys must exist before any program runs:
+ * overflow is where events go when a map is full, so it can never be the
+ * insert that fails. */
+static int seed_special_keys(struct cgroup_tcp_bpf *skel)
 {
 	struct bpf_map *maps[] = {skel->maps.ctcp_conn, skel->maps.ctcp_io, skel->maps.ctcp_rtt};
+	__u64 keys[] = {CTCP_UNATTRIBUTED_ID, CTCP_OVERFLOW_ID};
 	int ncpus = libbpf_num_possible_cpus();
-	__u64 key = CTCP_UNATTRIBUTED_ID;
 	int err = 0;
 	void *zeros;
 
@@ -157,8 +166,9 @@ static int seed_unattributed(struct cgroup_tcp_bpf *skel)
 	if (!zeros)
 		return -ENOMEM;
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]) && !err; i++)
-		if (bpf_map_update_elem(bpf_map__fd(maps[i]), &key, zeros, BPF_ANY))
-			err = -errno;
+		for (size_t k = 0; k < 2 && !err; k++)
+			if (bpf_map_update_elem(bpf_map__fd(maps[i]), &keys[k], zeros, BPF_ANY))
+				err = -errno;
 	free(zeros);
 	return err;
 }
@@ -191,7 +201,7 @@ static int attach_all(struct loader *l)
 	return 0;
 }
 
-int loader_start(struct loader *l)
+int loader_start(struct loader *l, unsigned int max_cgroups)
 {
 	struct btf *vmlinux = NULL;
 	int err;
@@ -218,12 +228,15 @@ int loader_start(struct loader *l)
 		goto fail;
 	}
 	match_kernel(l->skel, vmlinux);
+	/* Room for the unattributed and overflow keys as well. */
+	for (int i = 0; i < COLLECT_MAPS; i++)
+		bpf_map__set_max_entries(map_at(l, i), max_cgroups + 2);
 	err = cgroup_tcp_bpf__load(l->skel);
 	if (err) {
 		explain_load_error(err);
 		goto fail;
 	}
-	err = seed_unattributed(l->skel);
+	err = seed_special_keys(l->skel);
 	if (err) {
 		log_error("cannot initialize the counters map: %s", strerror(-err));
 		goto fail;
@@ -254,14 +267,6 @@ void loader_stop(struct loader *l)
 	l->nlinks = 0;
 	cgroup_tcp_bpf__destroy(l->skel);
 	l->skel = NULL;
-}
-
-static struct bpf_map *map_at(const struct loader *l, int index)
-{
-	struct bpf_map *maps[COLLECT_MAPS] = {l->skel->maps.ctcp_conn, l->skel->maps.ctcp_io,
-					      l->skel->maps.ctcp_rtt};
-
-	return maps[index];
 }
 
 void loader_map_fds(const struct loader *l, int fds[COLLECT_MAPS])
@@ -307,6 +312,11 @@ int loader_programs(const struct loader *l, struct program_info *out, int max)
 		n++;
 	}
 	return n;
+}
+
+int loader_removed_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.ctcp_removed);
 }
 
 int loader_stats_fd(const struct loader *l)

@@ -19,7 +19,7 @@ struct loader {
 };
 
 /* 0 on success; otherwise the reason was logged and everything undone. */
-int loader_start(struct loader *l);
+int loader_start(struct loader *l, unsigned int max_cgroups);
 /* Detaches and unloads everything; safe on a loader that failed to start. */
 void loader_stop(struct loader *l);
 
@@ -40,5 +40,6 @@ unsigned int loader_map_capacity(const struct loader *l, int index);
 /* The per-cgroup maps, in the order struct collector expects. */
 void loader_map_fds(const struct loader *l, int fds[COLLECT_MAPS]);
 int loader_stats_fd(const struct loader *l);
+int loader_removed_fd(const struct loader *l);
 
 #endif /* LOADER_H */

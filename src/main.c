@@ -74,12 +74,12 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (http_listen(&http, &cfg) || loader_start(&loader))
+	if (http_listen(&http, &cfg) || loader_start(&loader, cfg.max_cgroups))
 		goto cleanup;
 	cgroups = open_cgroups();
 	if (!cgroups)
 		goto cleanup;
-	if (scraper_init(&scraper, &loader, cgroups, cfg.bucket_step, cfg.exporter_metrics)) {
+	if (scraper_init(&scraper, &loader, cgroups, &cfg)) {
 		log_error("out of memory");
 		goto cleanup;
 	}

@@ -5,31 +5,41 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "flags.h"
 #include "loader.h"
 #include "log.h"
 #include "self.h"
 
 /* Events no live cgroup can be named for are shown under cgroup="". */
 static const char unattributed[] = "";
+/* Events of cgroups beyond --cgroup.max; paths start with '/', so no cgroup
+ * can be shown with this name. */
+static const char overflow[] = "(overflow)";
 
 int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups *cgroups,
-		 unsigned int bucket_step, bool self_metrics)
+		 const struct config *cfg)
 {
 	int map_fds[COLLECT_MAPS];
 
 	memset(s, 0, sizeof(*s));
 	s->loader = loader;
 	s->cgroups = cgroups;
-	s->bucket_step = bucket_step;
-	s->self_metrics = self_metrics;
+	s->filter = &cfg->filter;
+	s->bucket_step = cfg->bucket_step;
+	s->self_metrics = cfg->exporter_metrics;
 	pthread_mutex_init(&s->lock, NULL);
 	loader_map_fds(loader, map_fds);
+	if (kubelet_init(&s->kubelet, cfg->kubelet_log_dir) ||
+	    lifecycle_init(&s->lifecycle, loader_removed_fd(loader), map_fds))
+		return -ENOMEM;
 	return collector_init(&s->collector, map_fds, loader_stats_fd(loader));
 }
 
 void scraper_free(struct scraper *s)
 {
 	collector_free(&s->collector);
+	kubelet_free(&s->kubelet);
+	lifecycle_free(&s->lifecycle);
 	free(s->rows);
 	pthread_mutex_destroy(&s->lock);
 }
@@ -56,9 +66,40 @@ size_t rows_merge(struct cgroup_row *rows, size_t n)
 	return out + 1;
 }
 
+/* The labels of one cgroup; false when the filters hide it. */
+static bool label_row(struct scraper *s, struct cgroup_row *row, uint64_t id)
+{
+	const struct cgroup_info *info = NULL;
+	const struct kube_names *k;
+
+	memset(&row->labels, 0, sizeof(row->labels));
+	row->cgroup = unattributed;
+	if (id == CTCP_OVERFLOW_ID) {
+		row->cgroup = overflow;
+		return true;
+	}
+	if (id != CTCP_UNATTRIBUTED_ID)
+		info = cgroups_lookup(s->cgroups, id);
+	if (!info)
+		return true;
+	if (!filter_allows(s->filter, info->path))
+		return false;
+	row->cgroup = info->path;
+	row->labels.values[0] = info->identity.container_id;
+	row->labels.values[1] = info->identity.pod_uid;
+	k = kubelet_lookup(&s->kubelet, info->identity.container_id);
+	if (k) {
+		row->labels.values[2] = k->namespace;
+		row->labels.values[3] = k->pod;
+		row->labels.values[4] = k->container;
+	}
+	return true;
+}
+
 static int name_rows(struct scraper *s, size_t *nrows)
 {
 	const struct collector *c = &s->collector;
+	size_t n = 0;
 
 	if (c->nsamples > s->rows_cap) {
 		struct cgroup_row *rows = realloc(s->rows, c->nsamples * sizeof(*rows));
@@ -69,15 +110,16 @@ static int name_rows(struct scraper *s, size_t *nrows)
 		s->rows_cap = c->nsamples;
 	}
 	cgroups_begin_scrape(s->cgroups);
+	kubelet_begin_scrape(&s->kubelet);
+	s->excluded = 0;
 	for (size_t i = 0; i < c->nsamples; i++) {
-		const char *path = NULL;
-
-		if (c->samples[i].id != CTCP_UNATTRIBUTED_ID)
-			path = cgroups_path(s->cgroups, c->samples[i].id);
-		s->rows[i].cgroup = path ? path : unattributed;
-		s->rows[i].values = &c->samples[i].values;
+		if (!label_row(s, &s->rows[n], c->samples[i].id)) {
+			s->excluded++;
+			continue;
+		}
+		s->rows[n++].values = &c->samples[i].values;
 	}
-	*nrows = rows_merge(s->rows, c->nsamples);
+	*nrows = rows_merge(s->rows, n);
 	return 0;
 }
 
@@ -99,6 +141,7 @@ int scraper_render(struct scraper *s, enum exposition_format format, struct buf 
 
 	pthread_mutex_lock(&s->lock);
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	lifecycle_before_scrape(&s->lifecycle, s->cgroups);
 	err = collector_read(&s->collector, &self.stats);
 	if (!err)
 		err = name_rows(s, &nrows);
@@ -108,9 +151,12 @@ int scraper_render(struct scraper *s, enum exposition_format format, struct buf 
 			self.collector = &s->collector;
 			self.cgroups = s->cgroups;
 			self.last_scrape_seconds = s->last_seconds;
+			self.excluded = s->excluded;
+			self.freed = s->lifecycle.freed;
 			render_self_metrics(out, &self, &opts);
 		}
 		render_end(out, &opts);
+		lifecycle_after_scrape(&s->lifecycle, s->cgroups);
 		s->last_seconds = seconds_since(&start);
 	}
 	pthread_mutex_unlock(&s->lock);

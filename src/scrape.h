@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include "cgroups.h"
 #include "collect.h"
+#include "filter.h"
+#include "kubelet.h"
+#include "lifecycle.h"
 #include "render.h"
 
 struct loader;
@@ -18,13 +21,19 @@ struct scraper {
 	struct cgroup_row *rows;
 	size_t rows_cap;
 	const struct loader *loader;
+	const struct cgroup_filter *filter;
+	struct kubelet kubelet;
+	struct lifecycle lifecycle;
+	size_t excluded; /* cgroups the filters hid at the last scrape */
 	unsigned int bucket_step;
 	bool self_metrics;
 	double last_seconds; /* the previous scrape's duration */
 };
 
+struct config;
+
 int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups *cgroups,
-		 unsigned int bucket_step, bool self_metrics);
+		 const struct config *cfg);
 void scraper_free(struct scraper *s);
 /* Renders into out (which the caller owns); -1 when the scrape failed. */
 int scraper_render(struct scraper *s, enum exposition_format format, struct buf *out);

@@ -139,6 +139,9 @@ void render_self_metrics(struct buf *b, const struct self_sources *src,
 	render_maps(b, src, o);
 	one(b, SELF_MAP_FULL, (double)src->stats.map_full, o);
 	one(b, SELF_NO_STORAGE, (double)src->stats.no_storage, o);
+	one(b, SELF_REMOVED_LOST, (double)src->stats.removed_lost, o);
+	one(b, SELF_CGROUPS_EXCLUDED, (double)src->excluded, o);
+	one(b, SELF_CGROUPS_FREED, (double)src->freed, o);
 	one(b, SELF_CGROUP_CACHE_ENTRIES, (double)cgroups_cached(src->cgroups), o);
 	one(b, SELF_CGROUP_CACHE_MISSES, (double)cgroups_misses(src->cgroups), o);
 	render_process(b, o);

@@ -14,6 +14,8 @@ struct self_sources {
 	const struct cgroups *cgroups;
 	struct ctcp_stats stats;
 	double last_scrape_seconds;
+	size_t excluded;
+	size_t freed;
 };
 
 void render_self_metrics(struct buf *b, const struct self_sources *src,

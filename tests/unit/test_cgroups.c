@@ -14,6 +14,13 @@
 
 #include "cgroups.h"
 
+static const char *cgroups_path(struct cgroups *cg, uint64_t id)
+{
+	const struct cgroup_info *info = cgroups_lookup(cg, id);
+
+	return info ? info->path : NULL;
+}
+
 struct tree {
 	char root[64];
 };
@@ -137,6 +144,26 @@ static void test_removed_cgroup_keeps_name(void **state)
 	cgroups_close(cg);
 }
 
+/* A removed cgroup's kernel-reported path names it; forgetting frees it. */
+static void test_name_and_forget(void **state)
+{
+	struct tree *t = *state;
+	struct cgroups *cg = cgroups_open(t->root);
+	uint64_t id = UINT64_MAX - 7;
+
+	cgroups_name(cg, id,
+		     "/kubepods/besteffort/pod"
+		     "0123456789abcdef0123456789abcdef");
+	assert_string_equal(cgroups_path(cg, id),
+			    "/kubepods/besteffort/pod0123456789abcdef0123456789abcdef");
+	assert_string_equal(cgroups_lookup(cg, id)->identity.pod_uid,
+			    "0123456789abcdef0123456789abcdef");
+	cgroups_forget(cg, id);
+	cgroups_begin_scrape(cg);
+	assert_null(cgroups_path(cg, id));
+	cgroups_close(cg);
+}
+
 static void test_open_missing_root_fails(void **state)
 {
 	assert_null(cgroups_open("/nonexistent/ctcp"));
@@ -204,6 +231,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_resolves_every_directory, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_cgroup_next_scrape, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_removed_cgroup_keeps_name, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_name_and_forget, setup, teardown),
 	    cmocka_unit_test(test_open_missing_root_fails),
 	    cmocka_unit_test(test_mountinfo_hybrid),
 	    cmocka_unit_test(test_mountinfo_escapes_and_root_preferred),

@@ -49,9 +49,10 @@ static void test_openmetrics(void **state)
 	v.io.size[CTCP_SEND].slots[0] = 2;
 	v.conn.opened[CTCP_OUTBOUND] = 4;
 	out = render_format(&row, 1, 0, 1, FORMAT_OPENMETRICS);
-	assert_non_null(strstr(
-	    out, "# TYPE cgroup_tcp_connections_opened counter\n"
-		 "cgroup_tcp_connections_opened_total{cgroup=\"/o\",direction=\"outbound\"} 4\n"));
+	assert_non_null(strstr(out, "# TYPE cgroup_tcp_connections_opened counter\n"
+				    "cgroup_tcp_connections_opened_total{cgroup=\"/"
+				    "o\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\","
+				    "container=\"\",direction=\"outbound\"} 4\n"));
 	assert_non_null(strstr(out, "# TYPE cgroup_tcp_sent_bytes counter\n"
 				    "# UNIT cgroup_tcp_sent_bytes bytes\n"));
 	assert_non_null(strstr(out, "# UNIT cgroup_tcp_rtt_seconds seconds\n"));
@@ -87,13 +88,18 @@ static void test_counter_family_exact(void **state)
 	v.conn.retransmits = 7;
 	out = render(rows, 1, 0);
 	assert_non_null(strstr(out, "# HELP cgroup_tcp_connections_opened_total TCP handshakes"));
+	assert_non_null(strstr(out, "# TYPE cgroup_tcp_connections_opened_total counter\n"
+				    "cgroup_tcp_connections_opened_total{cgroup=\"/"
+				    "a\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\","
+				    "container=\"\",direction=\"outbound\"} 3\n"
+				    "cgroup_tcp_connections_opened_total{cgroup=\"/"
+				    "a\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\","
+				    "container=\"\",direction=\"inbound\"} "
+				    "18446744073709551615\n"));
 	assert_non_null(strstr(
-	    out, "# TYPE cgroup_tcp_connections_opened_total counter\n"
-		 "cgroup_tcp_connections_opened_total{cgroup=\"/a\",direction=\"outbound\"} 3\n"
-		 "cgroup_tcp_connections_opened_total{cgroup=\"/a\",direction=\"inbound\"} "
-		 "18446744073709551615\n"));
-	assert_non_null(strstr(out, "# TYPE cgroup_tcp_retransmits_total counter\n"
-				    "cgroup_tcp_retransmits_total{cgroup=\"/a\"} 7\n"));
+	    out, "# TYPE cgroup_tcp_retransmits_total counter\n"
+		 "cgroup_tcp_retransmits_total{cgroup=\"/"
+		 "a\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\",container=\"\"} 7\n"));
 	free(out);
 }
 
@@ -155,12 +161,18 @@ static void test_every_value_reaches_its_sample(void **state)
 			size_t index = (size_t)((const __u64 *)family_value(f, &v, k) - word);
 
 			if (f->label)
-				snprintf(want, sizeof(want), "%s%s{cgroup=\"/c\",%s=\"%s\"} %zu\n",
+				snprintf(want, sizeof(want),
+					 "%s%s{cgroup=\"/"
+					 "c\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod="
+					 "\"\",container=\"\",%s=\"%s\"} %zu\n",
 					 f->name, family_sample_suffix(f), f->label,
 					 f->label_values[k], 1000 + index);
 			else
-				snprintf(want, sizeof(want), "%s%s{cgroup=\"/c\"} %zu\n", f->name,
-					 family_sample_suffix(f), 1000 + index);
+				snprintf(want, sizeof(want),
+					 "%s%s{cgroup=\"/"
+					 "c\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod="
+					 "\"\",container=\"\"} %zu\n",
+					 f->name, family_sample_suffix(f), 1000 + index);
 			assert_non_null(strstr(out, want));
 		}
 	}
@@ -182,16 +194,30 @@ static void test_histogram_buckets(void **state)
 	h->slots[25] = 16; /* above 2^24 us */
 	h->sum = 119;
 	out = render(&row, 1, 0);
-	assert_non_null(strstr(out,
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"8e-06\"} 3\n"
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"1.6e-05\"} 7\n"
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"3.2e-05\"} 7\n"));
-	assert_non_null(strstr(out,
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"8.388608\"} 7\n"
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"16.777216\"} 15\n"
-			       "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/h\",le=\"+Inf\"} 31\n"
-			       "cgroup_tcp_rtt_seconds_sum{cgroup=\"/h\"} 0.000119\n"
-			       "cgroup_tcp_rtt_seconds_count{cgroup=\"/h\"} 31\n"));
+	assert_non_null(strstr(out, "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
+				    "h\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\","
+				    "container=\"\",le=\"8e-06\"} 3\n"
+				    "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
+				    "h\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\","
+				    "container=\"\",le=\"1.6e-05\"} 7\n"
+				    "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
+				    "h\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\","
+				    "container=\"\",le=\"3.2e-05\"} 7\n"));
+	assert_non_null(strstr(
+	    out,
+	    "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
+	    "h\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\",container=\"\",le=\"8."
+	    "388608\"} 7\n"
+	    "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
+	    "h\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\",container=\"\",le=\"16."
+	    "777216\"} 15\n"
+	    "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
+	    "h\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\",container=\"\",le=\"+Inf\"}"
+	    " 31\n"
+	    "cgroup_tcp_rtt_seconds_sum{cgroup=\"/"
+	    "h\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\",container=\"\"} 0.000119\n"
+	    "cgroup_tcp_rtt_seconds_count{cgroup=\"/"
+	    "h\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\",container=\"\"} 31\n"));
 	free(out);
 }
 
@@ -206,10 +232,15 @@ static void test_histogram_merged_buckets(void **state)
 	v.io.size[CTCP_SEND].slots[2] = 10;  /* 3-4 bytes */
 	v.io.size[CTCP_SEND].slots[4] = 100; /* 9-16 bytes */
 	out = render_step(&row, 1, 0, 3);
-	assert_non_null(strstr(
-	    out, "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/m\",op=\"send\",le=\"1\"} 0\n"
-		 "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/m\",op=\"send\",le=\"8\"} 11\n"
-		 "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/m\",op=\"send\",le=\"64\"} 111\n"));
+	assert_non_null(strstr(out, "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/"
+				    "m\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\","
+				    "container=\"\",op=\"send\",le=\"1\"} 0\n"
+				    "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/"
+				    "m\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\","
+				    "container=\"\",op=\"send\",le=\"8\"} 11\n"
+				    "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/"
+				    "m\",container_id=\"\",pod_uid=\"\",namespace=\"\",pod=\"\","
+				    "container=\"\",op=\"send\",le=\"64\"} 111\n"));
 	assert_null(strstr(out, "le=\"2\""));
 	assert_non_null(strstr(out, "le=\"1.6777216e+07\"} 111\n"));
 	free(out);

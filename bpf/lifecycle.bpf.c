@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Removed cgroups, from cgroup:cgroup_rmdir: user space shows their last
+ * values once more under the path captured here (which it may never have
+ * resolved itself), then frees their map entries. */
+#include "counters.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CTCP_MAX_REMOVED);
+	__type(key, __u64);
+	__type(value, struct ctcp_removed);
+} ctcp_removed SEC(".maps");
+
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(ctcp_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	struct ctcp_removed removed = {};
+	__u64 id;
+
+	/* Only the cgroup2 hierarchy (id 0) owns sockets' cgroup ids. */
+	if (cgrp->root->hierarchy_id != 0)
+		return 0;
+	id = cgrp->kn->id;
+	bpf_probe_read_kernel_str(removed.path, sizeof(removed.path), path);
+	if (bpf_map_update_elem(&ctcp_removed, &id, &removed, BPF_ANY))
+		count_stat(offsetof(struct ctcp_stats, removed_lost) / sizeof(__u64));
+	return 0;
+}
