@@ -200,8 +200,8 @@ const struct family exporter_families[SELF_FAMILIES] = {
     SELF(SELF_MAP_CAPACITY, "cgroup_tcp_exporter_map_capacity", FAMILY_GAUGE,
 	 "Entries a per-cgroup BPF map can hold.", .label_names = LABELS("map")),
     SELF(SELF_MAP_FULL, "cgroup_tcp_exporter_map_full_events", FAMILY_COUNTER,
-	 "Events counted under cgroup=\"\" because a per-cgroup map had no room for a new "
-	 "cgroup."),
+	 "Events counted under cgroup=\"(overflow)\" because a per-cgroup map had no "
+	 "room for a new cgroup (see --cgroup.max)."),
     SELF(SELF_NO_STORAGE, "cgroup_tcp_exporter_sockets_without_state", FAMILY_COUNTER,
 	 "Sockets the kernel could not give per-socket state (out of memory): they are missing "
 	 "from cgroup_tcp_connections and the duration histograms."),

@@ -233,13 +233,16 @@ class Workload:
 
     PLACE = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
 
-    def __init__(self, cgroup, netns, role, *args, script=WORKLOAD):
+    def __init__(self, cgroup, netns, role, *args, script=WORKLOAD,
+                 stdin_pipe=False):
+        """stdin_pipe: keep a pipe to the workload's stdin, for request()."""
         self.role = role
         self.cgroup = cgroup
         argv = ["sh", "-c", self.PLACE, "sh", cgroup.path]
         argv += netns.exec_argv([PYTHON, script, role] + [str(a) for a in args])
         self._stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+        stdin = subprocess.PIPE if stdin_pipe else subprocess.DEVNULL
+        self.proc = subprocess.Popen(argv, stdin=stdin,
                                      stdout=subprocess.PIPE, stderr=self._stderr,
                                      text=True)
         self.lines = []
@@ -272,6 +275,24 @@ class Workload:
                 raise RuntimeError(f"{self.role}: no {wanted!r} line "
                                    f"(exit {self.proc.poll()}):\n{self.stderr()}")
 
+    def request(self, message, timeout):
+        """Write `message` as one JSON line to the workload's stdin (started
+        with stdin_pipe=True) and return its next stdout line, parsed as
+        JSON."""
+        self.proc.stdin.write(json.dumps(message) + "\n")
+        self.proc.stdin.flush()
+        try:
+            line = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            line = None
+        if line is None:
+            raise RuntimeError(f"{self.role}: no answer to {message!r} within "
+                               f"{timeout}s (exit {self.proc.poll()}):\n{self.stderr()}")
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise RuntimeError(f"{self.role}: answer is not JSON: {line!r}") from None
+
     def send_signal(self, signum=signal.SIGUSR1):
         """Signal the workload (the pid is the workload itself: the shell
         and `ip netns exec` both exec)."""
@@ -287,7 +308,9 @@ class Workload:
         """kill(), then release the pipes; safe after finish() too."""
         self.kill()
         self._reader.join(2)
-        for f in (self.proc.stdout, self._stderr):
+        for f in (self.proc.stdin, self.proc.stdout, self._stderr):
+            if f is None:
+                continue
             if not f.closed:
                 f.close()
 
