@@ -13,11 +13,12 @@ int lifecycle_init(struct lifecycle *lc, int removed_fd, const int map_fds[COLLE
 	memset(lc, 0, sizeof(*lc));
 	lc->removed_fd = removed_fd;
 	memcpy(lc->map_fds, map_fds, sizeof(lc->map_fds));
-	return 0;
+	return idmap_init(&lc->recent_set) ? -ENOMEM : 0;
 }
 
 void lifecycle_free(struct lifecycle *lc)
 {
+	idmap_free(&lc->recent_set);
 	free(lc->pending);
 	memset(lc, 0, sizeof(*lc));
 }
@@ -64,6 +65,38 @@ void lifecycle_before_scrape(struct lifecycle *lc, struct cgroups *cg)
 	}
 }
 
+void lifecycle_check_returns(struct lifecycle *lc, const struct collector *c)
+{
+	if (!lc->recent_set.used)
+		return;
+	for (size_t i = 0; i < c->nsamples; i++) {
+		uint64_t id = c->samples[i].id;
+
+		if (idmap_find(&lc->recent_set, id)->id && !queued(lc, id))
+			queue(lc, id);
+	}
+}
+
+/* Keeps a freed id's name for a while; forgets the oldest one. */
+static void remember(struct lifecycle *lc, struct cgroups *cg, uint64_t id)
+{
+	uint64_t oldest = lc->recent[lc->recent_next];
+	struct idmap_slot *slot;
+
+	if (idmap_find(&lc->recent_set, id)->id)
+		return;
+	if (oldest) {
+		cgroups_forget(cg, oldest);
+		slot = idmap_find(&lc->recent_set, oldest);
+		if (slot->id)
+			idmap_remove(&lc->recent_set, slot);
+	}
+	lc->recent[lc->recent_next] = id;
+	lc->recent_next = (lc->recent_next + 1) % LIFECYCLE_RECENT;
+	if (idmap_reserve(&lc->recent_set) == 0)
+		idmap_find(&lc->recent_set, id)->id = id;
+}
+
 void lifecycle_after_scrape(struct lifecycle *lc, struct cgroups *cg)
 {
 	size_t kept = 0;
@@ -78,7 +111,7 @@ void lifecycle_after_scrape(struct lifecycle *lc, struct cgroups *cg)
 		for (int m = 0; m < COLLECT_MAPS; m++)
 			bpf_map_delete_elem(lc->map_fds[m], &id);
 		bpf_map_delete_elem(lc->removed_fd, &id);
-		cgroups_forget(cg, id);
+		remember(lc, cg, id);
 		lc->freed++;
 	}
 	lc->n = kept;

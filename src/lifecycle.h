@@ -8,6 +8,12 @@
 #include <stdint.h>
 #include "cgroups.h"
 #include "collect.h"
+#include "idmap.h"
+
+/* Freed cgroups whose names are kept a while: a socket can outlive its
+ * cgroup, and its late events bring the id back; it is then shown under its
+ * name and freed again. */
+#define LIFECYCLE_RECENT 4096
 
 struct removal {
 	uint64_t id;
@@ -20,7 +26,10 @@ struct lifecycle {
 	unsigned int scrape;
 	struct removal *pending;
 	size_t n, cap;
-	size_t freed; /* cgroups whose entries were freed, since start */
+	size_t freed;			   /* cgroups whose entries were freed, since start */
+	uint64_t recent[LIFECYCLE_RECENT]; /* ring of freed ids, names still cached */
+	size_t recent_next;
+	struct idmap recent_set;
 };
 
 int lifecycle_init(struct lifecycle *lc, int removed_fd, const int map_fds[COLLECT_MAPS]);
@@ -28,6 +37,8 @@ void lifecycle_free(struct lifecycle *lc);
 /* Before reading the maps: names the cgroups removed since the last scrape
  * (with the path the kernel reported) and queues them. */
 void lifecycle_before_scrape(struct lifecycle *lc, struct cgroups *cg);
+/* After reading the maps: queues freed cgroups that came back. */
+void lifecycle_check_returns(struct lifecycle *lc, const struct collector *c);
 /* After rendering: frees what the previous scrape already showed. */
 void lifecycle_after_scrape(struct lifecycle *lc, struct cgroups *cg);
 

@@ -143,8 +143,10 @@ int scraper_render(struct scraper *s, enum exposition_format format, struct buf 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	lifecycle_before_scrape(&s->lifecycle, s->cgroups);
 	err = collector_read(&s->collector, &self.stats);
-	if (!err)
+	if (!err) {
+		lifecycle_check_returns(&s->lifecycle, &s->collector);
 		err = name_rows(s, &nrows);
+	}
 	if (!err) {
 		render_cgroups(out, s->rows, nrows, &opts);
 		if (s->self_metrics) {

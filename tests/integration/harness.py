@@ -24,6 +24,7 @@ import threading
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from prometheus_client.openmetrics.parser import (
@@ -494,6 +495,59 @@ class Exporter:
         self._err.close()
 
 
+class KeepAliveScraper:
+    """Scrapes an Exporter over one kept-alive HTTP/1.1 connection, so that
+    scraping adds no TCP connects of its own to what the exporter counts.
+    `connects` counts the connections it had to open (1 when the exporter
+    kept the first one)."""
+
+    def __init__(self, exporter, timeout=10):
+        self.exporter = exporter
+        self.timeout = timeout
+        self.connects = 0
+        self._conn = None
+
+    def scrape(self):
+        path = urllib.parse.urlsplit(self.exporter.url).path
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = http.client.HTTPConnection(
+                    "127.0.0.1", self.exporter.port, timeout=self.timeout)
+                self._conn.connect()
+                self.connects += 1
+            try:
+                self._conn.request("GET", path)
+                resp = self._conn.getresponse()
+                raw = resp.read()
+                if resp.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return Scrape(resp.status, resp.getheader("Content-Type"), raw)
+            except (http.client.HTTPException, OSError):
+                # The server closed an idle keep-alive connection: one retry.
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self):
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def built_with_asan(binary):
+    """True when the binary was linked with AddressSanitizer, whose
+    allocator quarantine makes resident memory grow by design."""
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def host_snmp():
+    """The Tcp: counters of /proc/net/snmp in this process's namespace."""
+    with open("/proc/net/snmp") as f:
+        return parse_snmp(f.read())
+
+
 def bpf_objects(prefix="ctcp_"):
     """(program ids, map ids) of BPF objects whose name starts with prefix.
 
@@ -548,6 +602,13 @@ def parse_sample_line(line):
     Written by hand (not prometheus_client) so duplicates and ordering can
     be checked on exactly what was sent. Raises ValueError if malformed.
     """
+    name, labels, rest = parse_sample_line_ordered(line)
+    return name, tuple(sorted(labels)), rest
+
+
+def parse_sample_line_ordered(line):
+    """Like parse_sample_line(), but the labels stay a list of (name, value)
+    in the order they were written."""
     m = _NAME.match(line)
     if not m:
         raise ValueError("bad metric name")
@@ -574,7 +635,20 @@ def parse_sample_line(line):
             if line[i] == ",":
                 i += 1
         i += 1
-    return name, tuple(sorted(labels)), line[i:].strip()
+    return name, labels, line[i:].strip()
+
+
+def samples_of(body, *names):
+    """[(sample name, ordered labels list, value)] of the sample lines whose
+    name is one of `names`, parsed by hand: much faster than
+    parse_samples() on bodies with thousands of series, when only a few
+    families matter. Unparsable lines raise ValueError."""
+    out, prefixes = [], tuple(n + "{" for n in names) + tuple(n + " " for n in names)
+    for line in body.split("\n"):
+        if line.startswith(prefixes):
+            name, labels, rest = parse_sample_line_ordered(line)
+            out.append((name, labels, float(rest.split()[0])))
+    return out
 
 
 def _family_of(sample_name, types):

@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""TCP workloads for the identity, lifecycle and churn tests.
+
+Roles:
+  sink    listen on 127.0.0.1:--port and accept forever; every accepted
+          connection is closed at once (this side is the active closer, so
+          the connecting side ends without a time-wait socket and no RST).
+          Prints "ready".
+  driver  makes connects from cgroups the test names, fast enough to go
+          through thousands of cgroups: it moves itself into a cgroup
+          (writing 0 to its cgroup.procs moves the writer), connects, and
+          moves back to --home, so the test can remove the cgroup right
+          after. Its sockets belong to the cgroup they were created in for
+          their whole life. One JSON request per stdin line,
+          {"cgroup": DIR, "label": "/path/from/root", "connects": N}, one
+          JSON answer per request on stdout, {"ok": N, "errors": [...]}.
+          Each connect: connect, read until the peer's FIN, close. Prints
+          "ready" first.
+
+Standard library only; started as /usr/bin/python3 workload_identity.py ROLE ...
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import sys
+
+HOST = "127.0.0.1"
+
+
+def run_sink(args):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((HOST, args.port))
+    listener.listen(1024)
+    print("ready", flush=True)
+    while True:
+        conn, _ = listener.accept()
+        conn.close()
+
+
+def move_self(cgroup_dir):
+    with open(os.path.join(cgroup_dir, "cgroup.procs"), "w") as f:
+        f.write("0")
+
+
+def own_cgroup():
+    """This process's cgroup2 path, as /proc/self/cgroup shows it."""
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            if line.startswith("0::"):
+                return line[3:].rstrip("\n")
+    return None
+
+
+def connect_once(port):
+    with socket.create_connection((HOST, port), timeout=5) as sock:
+        while sock.recv(4096):
+            pass
+
+
+def serve_request(args, request):
+    answer = {"ok": 0, "errors": []}
+    cgroup = request.get("cgroup")
+    try:
+        if cgroup:
+            move_self(cgroup)
+            where = own_cgroup()
+            if request.get("label") and where != request["label"]:
+                answer["errors"].append(f"in cgroup {where!r}, not {request['label']!r}")
+                return answer
+        for _ in range(request.get("connects", 0)):
+            try:
+                connect_once(args.port)
+                answer["ok"] += 1
+            except OSError as e:
+                answer["errors"].append(f"connect: {e}")
+    except OSError as e:
+        answer["errors"].append(f"move to {cgroup}: {e}")
+    finally:
+        if cgroup:
+            move_self(args.home)
+    return answer
+
+
+def run_driver(args):
+    move_self(args.home)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip():
+            print(json.dumps(serve_request(args, json.loads(line))), flush=True)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("role", choices=["sink", "driver"])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--home", help="the driver's own cgroup directory")
+    parser.add_argument("--deadline", type=int, default=120,
+                        help="seconds before the process gives up (SIGALRM)")
+    return parser.parse_args(argv)
+
+
+def main(argv):
+    args = parse_args(argv)
+    # A safety net: a forgotten workload must not outlive the test run.
+    signal.alarm(args.deadline)
+    if args.role == "sink":
+        run_sink(args)
+    else:
+        run_driver(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
