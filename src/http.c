@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
  * once rather than queued behind another; handlers need little stack. */
 #define HTTP_THREAD_STACK    (512 * 1024)
 #define HTTP_MAX_CONNECTIONS 256
+#define BODY_TRIM_BYTES	     (1 << 20)
 /* One client (address) cannot take every connection. */
 #define HTTP_PER_IP_CONNECTIONS 128
 /* Idle or stalled connections are closed after this. */
@@ -40,6 +42,18 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int statu
 	return ret;
 }
 
+/* Big bodies come back to the allocator in big blocks; glibc keeps them in
+ * the worker thread's arena unless told to give them back, so memory would
+ * stay at the largest scrape ever made. */
+static void free_body(void *body)
+{
+	size_t size = malloc_usable_size(body);
+
+	free(body);
+	if (size > BODY_TRIM_BYTES)
+		malloc_trim(0);
+}
+
 static enum MHD_Result send_buf(struct MHD_Connection *conn, struct buf *body,
 				enum exposition_format format, bool gzipped)
 {
@@ -48,7 +62,7 @@ static enum MHD_Result send_buf(struct MHD_Connection *conn, struct buf *body,
 	size_t len;
 	char *data = buf_steal(body, &len);
 
-	r = MHD_create_response_from_buffer_with_free_callback(len, data, free);
+	r = MHD_create_response_from_buffer_with_free_callback(len, data, free_body);
 	if (!r) {
 		free(data);
 		return MHD_NO;

@@ -11,7 +11,10 @@ Roles:
           (writing 0 to its cgroup.procs moves the writer), connects, and
           moves back to --home, so the test can remove the cgroup right
           after. Its sockets belong to the cgroup they were created in for
-          their whole life. One JSON request per stdin line,
+          their whole life. It is started in the host's namespaces and
+          enters the network namespace --netns itself: `ip netns exec`
+          would also mount a fresh /sys, without the cgroup2 mount the
+          driver needs. One JSON request per stdin line,
           {"cgroup": DIR, "label": "/path/from/root", "connects": N}, one
           JSON answer per request on stdout, {"ok": N, "errors": [...]}.
           Each connect: connect, read until the peer's FIN, close. Prints
@@ -21,6 +24,7 @@ Standard library only; started as /usr/bin/python3 workload_identity.py ROLE ...
 """
 
 import argparse
+import ctypes
 import json
 import os
 import signal
@@ -28,6 +32,19 @@ import socket
 import sys
 
 HOST = "127.0.0.1"
+CLONE_NEWNET = 0x40000000
+
+
+def enter_netns(name):
+    """setns() into the named network namespace (/run/netns/NAME)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open(os.path.join("/run/netns", name), os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"setns {name}: {os.strerror(err)}")
+    finally:
+        os.close(fd)
 
 
 def run_sink(args):
@@ -86,6 +103,7 @@ def serve_request(args, request):
 
 
 def run_driver(args):
+    enter_netns(args.netns)
     move_self(args.home)
     print("ready", flush=True)
     for line in sys.stdin:
@@ -98,6 +116,7 @@ def parse_args(argv):
     parser.add_argument("role", choices=["sink", "driver"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--home", help="the driver's own cgroup directory")
+    parser.add_argument("--netns", help="the driver's network namespace (name)")
     parser.add_argument("--deadline", type=int, default=120,
                         help="seconds before the process gives up (SIGALRM)")
     return parser.parse_args(argv)
