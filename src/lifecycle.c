@@ -49,12 +49,12 @@ static int queue(struct lifecycle *lc, uint64_t id)
 void lifecycle_before_scrape(struct lifecycle *lc, struct cgroups *cg)
 {
 	struct ctcp_removed removed;
-	__u64 key, next;
-	bool first = true;
+	/* No cgroup has id 0, so the walk from it starts at the first entry
+	 * (and the key pointer is never NULL, which valgrind cannot model). */
+	__u64 key = 0, next;
 
 	lc->scrape++;
-	while (bpf_map_get_next_key(lc->removed_fd, first ? NULL : &key, &next) == 0) {
-		first = false;
+	while (bpf_map_get_next_key(lc->removed_fd, &key, &next) == 0) {
 		key = next;
 		if (queued(lc, key) || bpf_map_lookup_elem(lc->removed_fd, &key, &removed))
 			continue;
