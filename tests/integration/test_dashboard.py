@@ -1,0 +1,320 @@
+#!/usr/bin/python3
+"""Integration test: the Grafana dashboard in examples/grafana/.
+
+- The JSON parses; every panel and every target uses the ${datasource}
+  variable; the templating has datasource, instance, namespace, pod and
+  cgroup (multi, include All as .*); panel ids are unique; every selector of
+  a per-cgroup family filters on the four variables, the exporter's own
+  families on $instance; rates use $__rate_interval.
+- A real Prometheus scrapes the exporter every second while a known workload
+  runs in a test cgroup and network namespace (connects with bytes, refused
+  connects, a connect whose SYNs are dropped so it retransmits and times
+  out, a close with SO_LINGER 0). Then every panel query, its variables set
+  to match all, must be accepted by /api/v1/query and return at least one
+  series with a number (EMPTY_OK lists the exceptions, with the reason).
+  The variables' label_values queries must find this instance and cgroup.
+
+Run as root:  EXPORTER=build/cgroup_tcp_exporter PROMETHEUS=$(which prometheus) \\
+              /usr/bin/python3 tests/integration/test_dashboard.py
+The JSON checks need no root; the rest skips without root (exit 77), or
+fails when CI=true. About 25 s.
+"""
+
+import json
+import math
+import os
+import re
+import signal
+import sys
+import unittest
+import urllib.error
+
+# Importing the helper must not leave __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DASHBOARD = os.path.join(HERE, "..", "..", "examples", "grafana",
+                         "cgroup_tcp_exporter.json")
+NEEDS_ROOT = "needs root"
+
+VARIABLES = ("instance", "namespace", "pod", "cgroup")
+# What each template variable becomes in the queries sent to Prometheus:
+# every query variable set to All, and Grafana's built-in intervals.
+SUBSTITUTIONS = {name: ".*" for name in VARIABLES}
+SUBSTITUTIONS.update({"__rate_interval": "1m", "__interval": "15s",
+                      "__range": "5m"})
+# Panel queries allowed to return nothing, by panel title, with the reason.
+# The workload makes every event the dashboard shows, so none is needed.
+EMPTY_OK = {}
+
+PER_CGROUP = re.compile(r"\b(cgroup_tcp_(?!exporter_)\w+)(\{[^}]*\})?")
+SELF = re.compile(r"\b((?:cgroup_tcp_exporter_|process_)\w+|up)\b(\{[^}]*\})?")
+VAR_REF = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)")
+
+# The workload (workload.py, run in one cgroup; ports inside the test's own
+# network namespace).
+PORTS = {"port": 5001, "closed_port": 5002, "dropped_port": 5003,
+         "reset_port": 5004}
+CONNS, NBYTES, REFUSED = 5, 20000, 2
+NFT_RULESET = f"""
+table inet ctcp {{
+    chain input {{
+        type filter hook input priority 0; policy accept;
+        tcp dport {PORTS["dropped_port"]} tcp flags syn drop
+    }}
+}}
+"""
+OPENED = "cgroup_tcp_connections_opened_total"
+
+_cleanups = []
+
+
+def track(cleanup):
+    _cleanups.append(cleanup)
+    return cleanup
+
+
+def expand(expr):
+    """The query with every template variable replaced (KeyError names an
+    unknown one)."""
+    return VAR_REF.sub(lambda m: SUBSTITUTIONS[m.group(1) or m.group(2)], expr)
+
+
+def load_dashboard():
+    with open(DASHBOARD) as f:
+        return json.load(f)
+
+
+def all_panels(dashboard):
+    """Every panel, those inside collapsed rows included."""
+    for panel in dashboard.get("panels", []):
+        yield panel
+        yield from panel.get("panels", [])
+
+
+def targets(dashboard):
+    """[(panel title, target)] of every query in the dashboard."""
+    return [(p.get("title", ""), t) for p in all_panels(dashboard)
+            for t in p.get("targets", [])]
+
+
+def uses_datasource_variable(ref):
+    return (isinstance(ref, dict) and ref.get("uid") in ("${datasource}", "$datasource")
+            or ref in ("${datasource}", "$datasource"))
+
+
+class DashboardJsonTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dashboard = load_dashboard()
+        cls.variables = {v["name"]: v for v in cls.dashboard["templating"]["list"]}
+
+    def test_schema(self):
+        self.assertGreaterEqual(self.dashboard.get("schemaVersion", 0), 36)
+        self.assertTrue(self.dashboard.get("title"))
+        self.assertTrue(self.dashboard.get("uid"))
+
+    def test_panel_ids_unique(self):
+        ids = [p.get("id") for p in all_panels(self.dashboard)]
+        self.assertNotIn(None, ids)
+        self.assertEqual(len(ids), len(set(ids)), f"duplicate panel ids: {ids}")
+
+    def test_every_panel_and_target_uses_the_datasource_variable(self):
+        bad = [p.get("title") for p in all_panels(self.dashboard)
+               if not uses_datasource_variable(p.get("datasource"))]
+        bad += [f"{title} / {t.get('refId')}" for title, t in targets(self.dashboard)
+                if "datasource" in t and not uses_datasource_variable(t["datasource"])]
+        self.assertEqual(bad, [], "not using ${datasource}")
+
+    def test_templating(self):
+        ds = self.variables.get("datasource")
+        self.assertIsNotNone(ds, "no datasource variable")
+        self.assertEqual((ds["type"], ds["query"]), ("datasource", "prometheus"))
+        for name in VARIABLES:
+            with self.subTest(variable=name):
+                var = self.variables.get(name)
+                self.assertIsNotNone(var, f"no {name} variable")
+                self.assertEqual(var["type"], "query")
+                self.assertTrue(uses_datasource_variable(var.get("datasource")))
+                self.assertTrue(var.get("multi") and var.get("includeAll"))
+                self.assertEqual(var.get("allValue"), ".*")
+                query = var["query"]["query"] if isinstance(var["query"], dict) \
+                    else var["query"]
+                self.assertRegex(query, rf"^label_values\(.*,\s*{name}\)$")
+
+    def test_queries_filter_on_the_variables(self):
+        problems = []
+        for title, t in targets(self.dashboard):
+            expr = t.get("expr", "")
+            if not expr:
+                problems.append(f"{title}: target {t.get('refId')} has no expr")
+                continue
+            for m in PER_CGROUP.finditer(expr):
+                for name in VARIABLES:
+                    if f'{name}=~"${name}"' not in (m.group(2) or ""):
+                        problems.append(f"{title}: {m.group(1)} not filtered on ${name}")
+            for m in SELF.finditer(expr):
+                if 'instance=~"$instance"' not in (m.group(2) or ""):
+                    problems.append(f"{title}: {m.group(1)} not filtered on $instance")
+            if "rate(" in expr and "$__rate_interval" not in expr:
+                problems.append(f"{title}: rate without $__rate_interval")
+            try:
+                expand(expr)
+            except KeyError as e:
+                problems.append(f"{title}: unknown variable {e}")
+        self.assertEqual(problems, [], "\n" + "\n".join(problems))
+
+    def test_heatmaps_read_buckets(self):
+        heatmaps = [p for p in all_panels(self.dashboard) if p.get("type") == "heatmap"]
+        self.assertGreaterEqual(len(heatmaps), 2)
+        for p in heatmaps:
+            for t in p["targets"]:
+                self.assertEqual(t.get("format"), "heatmap", p["title"])
+                self.assertRegex(t["expr"], r"^sum by \(le\) \(rate\(\w+_bucket\{",
+                                 p["title"])
+
+
+class DashboardQueryTest(unittest.TestCase):
+    """Every panel query against a real Prometheus with workload data."""
+
+    @classmethod
+    def setUpClass(cls):
+        harness.require_root(f"{NEEDS_ROOT}: runs an exporter that loads BPF programs")
+        binary = harness.require_exporter()
+        prometheus = harness.require_tool("PROMETHEUS", "prometheus")
+        cls.dashboard = load_dashboard()
+        run_id = f"ctcp-dashboard-{os.getpid()}"
+        mount, root = harness.find_cgroup2()
+        cls.cgroup = harness.Cgroup.create(mount, root, run_id)
+        cls.addClassCleanup(track(cls.cgroup.remove))
+        cls.addClassCleanup(track(cls.cgroup.kill))
+        cls.netns = harness.Netns(run_id)
+        cls.addClassCleanup(track(cls.netns.delete))
+        cls.netns.nft(NFT_RULESET)
+        # One SYN retry, as in test_counters (newer kernels retry linearly).
+        cls.netns.set_sysctl("net.ipv4.tcp_syn_linear_timeouts", 0)
+
+        cls.exp = harness.Exporter(binary, harness.free_port())
+        cls.addClassCleanup(track(cls.exp.close))
+        cls.exp.start()
+        cls.prom = harness.Prometheus(prometheus, f"127.0.0.1:{cls.exp.port}")
+        cls.addClassCleanup(track(cls.prom.close))
+        cls.prom.wait_ready()
+        cls.run_workload()
+
+    @classmethod
+    def wait_for(cls, expr, done, timeout, what):
+        value = harness.poll(lambda: cls.prom.scalar(expr), done, timeout, 0.25)
+        if not done(value):
+            raise AssertionError(f"{what}: {expr} = {value} after {timeout}s\n"
+                                 f"--- prometheus ---\n{cls.prom.log()}\n"
+                                 f"--- exporter ---\n{cls.exp.stderr()}")
+
+    @classmethod
+    def run_workload(cls):
+        args = []
+        for key, val in {**PORTS, "conns": CONNS, "bytes": NBYTES,
+                         "refused": REFUSED}.items():
+            args += ["--" + key.replace("_", "-"), val]
+        # The server's listeners make the cgroup appear with zeros; a few
+        # zero samples first, so that rate() sees the workload's increase.
+        server = harness.Workload(cls.cgroup, cls.netns, "server", *args)
+        cls.addClassCleanup(server.close)
+        server.wait_for_line("ready", timeout=5)
+        series = f'{OPENED}{{cgroup={json.dumps(cls.cgroup.label)},direction="outbound"}}'
+        cls.wait_for(f"count_over_time({series}[1m])",
+                     lambda v: v is not None and v >= 3, 20,
+                     "the test cgroup never reached Prometheus")
+        client = harness.Workload(cls.cgroup, cls.netns, "client", *args)
+        cls.addClassCleanup(client.close)
+        summary = client.finish(timeout=20)
+        server.finish(timeout=5)
+        if (summary["ok"], summary["refused"], summary["timed_out"],
+                summary["resets_sent"], summary["errors"]) != (CONNS, REFUSED, 1, 1, []):
+            raise RuntimeError(f"workload did not go to plan: {summary}")
+        cls.wait_for(series, lambda v: v == CONNS + 1, 10,
+                     "the workload's connects never showed in PromQL")
+        # About 10 s of scrapes after the workload.
+        samples = cls.prom.scalar(f"count_over_time({series}[1m])")
+        cls.wait_for(f"count_over_time({series}[1m])",
+                     lambda v: v is not None and v >= samples + 10, 20,
+                     "Prometheus stopped scraping")
+
+    def test_every_panel_query_returns_data(self):
+        problems, lines = [], []
+        for title, t in targets(self.dashboard):
+            expr = expand(t["expr"])
+            try:
+                reply = self.prom.get("/api/v1/query", query=expr)
+            except urllib.error.HTTPError as e:  # 400 for a bad query
+                reply = json.loads(e.read() or b"{}")
+            if reply.get("status") != "success":
+                problems.append(f"{title}: {reply.get('errorType')}: "
+                                f"{reply.get('error')}\n    {expr}")
+                continue
+            result = reply["data"]["result"]
+            values = [float(r["value"][1]) for r in result]
+            finite = [v for v in values if not math.isnan(v)]
+            lines.append(f"{title} [{t['refId']}]: {len(result)} series, "
+                         f"max {max(finite) if finite else float('nan'):.4g}")
+            if not finite and title not in EMPTY_OK:
+                problems.append(f"{title} [{t['refId']}]: no data "
+                                f"({len(result)} series, all NaN)\n    {expr}")
+        print("\n" + "\n".join(f"    {line}" for line in lines), file=sys.stderr)
+        self.assertEqual(problems, [], "\n" + "\n".join(problems)
+                         + f"\n--- prometheus ---\n{self.prom.log()}")
+
+    def test_failures_retransmits_and_resets_are_seen(self):
+        """The workload's rare events reach the panels as non-zero rates."""
+        label = json.dumps(self.cgroup.label)
+        for family, extra in (("cgroup_tcp_connect_failures_total", 'reason="refused"'),
+                              ("cgroup_tcp_connect_failures_total", 'reason="timeout"'),
+                              ("cgroup_tcp_retransmits_total", ""),
+                              ("cgroup_tcp_resets_sent_total", ""),
+                              ("cgroup_tcp_resets_received_total", "")):
+            with self.subTest(family=family, labels=extra):
+                sel = ",".join(filter(None, [f"cgroup={label}", extra]))
+                rate = self.prom.scalar(f"sum(rate({family}{{{sel}}}[1m]))")
+                self.assertTrue(rate and rate > 0, f"{family}{{{sel}}}: rate {rate}")
+
+    def test_variable_queries_find_this_target(self):
+        values = {}
+        for var in self.dashboard["templating"]["list"]:
+            if var["type"] != "query":
+                continue
+            query = var["query"]["query"] if isinstance(var["query"], dict) \
+                else var["query"]
+            m = re.fullmatch(r"label_values\((.*),\s*(\w+)\)", expand(query))
+            self.assertIsNotNone(m, query)
+            series = self.prom.api("/api/v1/series", **{"match[]": m.group(1)})
+            values[var["name"]] = {s.get(m.group(2), "") for s in series}
+        self.assertIn(f"127.0.0.1:{self.exp.port}", values["instance"])
+        self.assertIn(self.cgroup.label, values["cgroup"])
+        print(f"\n    variables: " + ", ".join(f"{k} {len(v)} values"
+                                              for k, v in values.items()),
+              file=sys.stderr)
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+if __name__ == "__main__":
+    # A CI timeout sends SIGTERM: turn it into an exception so every process,
+    # cgroup and namespace started is still released.
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        result = unittest.main(verbosity=2, exit=False).result
+    finally:
+        for cleanup in reversed(_cleanups):
+            try:
+                cleanup()
+            except Exception as e:
+                print(f"cleanup failed: {e}", file=sys.stderr)
+    if not result.wasSuccessful():
+        sys.exit(1)
+    sys.exit(77 if any(reason.startswith(NEEDS_ROOT)
+                       for _, reason in result.skipped) else 0)
