@@ -20,6 +20,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -1191,3 +1192,27 @@ class Prometheus:
         if not self._log.closed:
             self._log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+NEEDS_ROOT = "needs root"
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(cleanup=None):
+    """Runs the calling test module's tests and exits as meson expects: 1 on
+    a failure, 77 when tests were skipped for want of root (outside CI),
+    else 0. A CI timeout sends SIGTERM: it becomes an exception, so
+    `cleanup` (idempotent; unittest runs no cleanups after an interrupt)
+    still releases every cgroup, namespace and process."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result = unittest.main(module="__main__", verbosity=2, exit=False).result
+    finally:
+        if cleanup:
+            cleanup()
+    if not result.wasSuccessful():
+        sys.exit(1)
+    sys.exit(77 if any(reason.startswith(NEEDS_ROOT) for _, reason in result.skipped) else 0)

@@ -33,7 +33,7 @@ import harness  # noqa: E402
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 FLAGS = ("--web.listen-address", "--web.telemetry-path", "--log.level",
          "--help", "--version")
-NEEDS_ROOT = "needs root"
+NEEDS_ROOT = harness.NEEDS_ROOT
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
           "--inh-caps=-all"]
 
@@ -408,21 +408,10 @@ class SignalTest(RootTest):
                          "BPF program ids / map ids still loaded after SIGINT")
 
 
-def interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
+def _cleanup():
+    for exporter in _started:
+        exporter.close()
 
 
 if __name__ == "__main__":
-    # A CI timeout sends SIGTERM: turn it into an exception so every exporter
-    # started is still stopped (unittest skips cleanups on KeyboardInterrupt).
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        result = unittest.main(verbosity=2, exit=False).result
-    finally:
-        for exporter in _started:
-            exporter.close()
-    if not result.wasSuccessful():
-        sys.exit(1)
-    # The root tests skipped (not root, outside CI): tell meson it was a skip.
-    sys.exit(77 if any(reason.startswith(NEEDS_ROOT)
-                       for _, reason in result.skipped) else 0)
+    harness.main(cleanup=_cleanup)

@@ -22,7 +22,6 @@ name order and the shutdown check must come last.
 import errno
 import json
 import os
-import signal
 import sys
 import unittest
 
@@ -484,16 +483,5 @@ class CgroupTcpCountersTest(unittest.TestCase):
                          "BPF program ids / map ids still loaded after exit")
 
 
-def interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 if __name__ == "__main__":
-    # A CI timeout sends SIGTERM: turn it into an exception so the cgroups,
-    # the netns and the exporter are still cleaned up.
-    signal.signal(signal.SIGTERM, interrupt)
-    result = unittest.main(verbosity=2, exit=False).result
-    if not result.wasSuccessful():
-        sys.exit(1)
-    # Everything skipped (not root, outside CI): tell meson it was a skip.
-    sys.exit(77 if result.skipped and result.testsRun <= len(result.skipped) else 0)
+    harness.main()

@@ -24,7 +24,6 @@ import json
 import math
 import os
 import re
-import signal
 import sys
 import unittest
 import urllib.error
@@ -37,7 +36,7 @@ import harness  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 DASHBOARD = os.path.join(HERE, "..", "..", "examples", "grafana",
                          "cgroup_tcp_exporter.json")
-NEEDS_ROOT = "needs root"
+NEEDS_ROOT = harness.NEEDS_ROOT
 
 VARIABLES = ("instance", "namespace", "pod", "cgroup")
 # What each template variable becomes in the queries sent to Prometheus:
@@ -298,23 +297,13 @@ class DashboardQueryTest(unittest.TestCase):
               file=sys.stderr)
 
 
-def interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
+def _cleanup():
+    for cleanup in reversed(_cleanups):
+        try:
+            cleanup()
+        except Exception as e:
+            print(f"cleanup failed: {e}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    # A CI timeout sends SIGTERM: turn it into an exception so every process,
-    # cgroup and namespace started is still released.
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        result = unittest.main(verbosity=2, exit=False).result
-    finally:
-        for cleanup in reversed(_cleanups):
-            try:
-                cleanup()
-            except Exception as e:
-                print(f"cleanup failed: {e}", file=sys.stderr)
-    if not result.wasSuccessful():
-        sys.exit(1)
-    sys.exit(77 if any(reason.startswith(NEEDS_ROOT)
-                       for _, reason in result.skipped) else 0)
+    harness.main(cleanup=_cleanup)

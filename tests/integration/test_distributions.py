@@ -25,7 +25,6 @@ skipped (exit 77), or fails when CI=true. About 10 s.
 import math
 import os
 import re
-import signal
 import sys
 import time
 import unittest
@@ -647,21 +646,5 @@ class DistributionsTest(unittest.TestCase):
         self.assertGreater(compared, 0, "no samples compared")
 
 
-def interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 if __name__ == "__main__":
-    # A CI timeout sends SIGTERM: turn it into an exception so the cgroups,
-    # the namespaces, the workloads and the exporters are still cleaned up.
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        result = unittest.main(verbosity=2, exit=False).result
-    finally:
-        # Idempotent; covers an interrupt in the middle of a test method,
-        # where unittest runs no class cleanup.
-        DistributionsTest.cleanup()
-    if not result.wasSuccessful():
-        sys.exit(1)
-    # Everything skipped (not root, outside CI): tell meson it was a skip.
-    sys.exit(77 if result.skipped and result.testsRun <= len(result.skipped) else 0)
+    harness.main(cleanup=DistributionsTest.cleanup)

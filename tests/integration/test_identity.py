@@ -33,7 +33,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -673,21 +672,5 @@ class IdentityTest(unittest.TestCase):
         self.assert_clean_exit(self.exporter)
 
 
-def interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 if __name__ == "__main__":
-    # A CI timeout sends SIGTERM: turn it into an exception so the cgroups,
-    # the namespace, the workloads and the exporters are still cleaned up.
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        result = unittest.main(verbosity=2, exit=False).result
-    finally:
-        # Idempotent; covers an interrupt in the middle of a test method,
-        # where unittest runs no class cleanup.
-        IdentityTest.cleanup()
-    if not result.wasSuccessful():
-        sys.exit(1)
-    # Everything skipped (not root, outside CI): tell meson it was a skip.
-    sys.exit(77 if result.skipped and result.testsRun <= len(result.skipped) else 0)
+    harness.main(cleanup=IdentityTest.cleanup)

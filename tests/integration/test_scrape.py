@@ -34,7 +34,6 @@ import http.client
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -42,8 +41,6 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.parse
-import urllib.request
 
 # Importing the helper must not leave __pycache__ in the source tree.
 sys.dont_write_bytecode = True
@@ -60,7 +57,7 @@ OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,"
                      "application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
-NEEDS_ROOT = "needs root"
+NEEDS_ROOT = harness.NEEDS_ROOT
 OPENED = "cgroup_tcp_connections_opened_total"
 
 # Every exporter and other resource a test starts, so main() can release
@@ -1110,26 +1107,15 @@ class ExporterMetricsTest(RootTest):
                 self.assertEqual(problems, [], "\n".join(problems[:20]))
 
 
-def interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
+def _cleanup():
+    for exporter in _started:
+        exporter.close()
+    for cleanup in reversed(_cleanups):
+        try:
+            cleanup()
+        except Exception as e:
+            print(f"cleanup failed: {e}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    # A CI timeout sends SIGTERM: turn it into an exception so every process,
-    # cgroup and namespace started is still released.
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        result = unittest.main(verbosity=2, exit=False).result
-    finally:
-        for exporter in _started:
-            exporter.close()
-        for cleanup in reversed(_cleanups):
-            try:
-                cleanup()
-            except Exception as e:
-                print(f"cleanup failed: {e}", file=sys.stderr)
-    if not result.wasSuccessful():
-        sys.exit(1)
-    # The root tests skipped (not root, outside CI): tell meson it was a skip.
-    sys.exit(77 if any(reason.startswith(NEEDS_ROOT)
-                       for _, reason in result.skipped) else 0)
+    harness.main(cleanup=_cleanup)
