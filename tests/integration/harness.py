@@ -1216,3 +1216,56 @@ def main(cleanup=None):
     if not result.wasSuccessful():
         sys.exit(1)
     sys.exit(77 if any(reason.startswith(NEEDS_ROOT) for _, reason in result.skipped) else 0)
+
+
+def url_host(host):
+    """A host as it goes in a URL: IPv6 addresses in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
+class CommandExporter(Exporter):
+    """Exporter started with any command line: `args` are all the flags,
+    listen addresses included; `wrapper` runs it (valgrind); readiness is
+    polled at http://host:port/path. Every one started is in `started`, for
+    a test module's cleanup."""
+
+    started = []
+
+    def __init__(self, binary, port, args, host="127.0.0.1", path="/metrics", wrapper=()):
+        super().__init__(binary, port)
+        self.args = list(args)
+        self.host = host
+        self.wrapper = list(wrapper)
+        self.url = f"http://{url_host(host)}:{port}{path}"
+
+    def start(self, ready_timeout=10.0):
+        self.proc = subprocess.Popen(self.wrapper + [self.binary] + self.args,
+                                     stdin=subprocess.DEVNULL, stdout=self._out,
+                                     stderr=self._err, cwd="/")
+        CommandExporter.started.append(self)
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"exporter {self.args} exited "
+                                   f"{self.proc.returncode} before serving:\n"
+                                   f"{self.stderr()}")
+            try:
+                if self.scrape(timeout=2).status == 200:
+                    return
+            except OSError:
+                pass  # not listening yet
+            time.sleep(0.05)
+        raise RuntimeError(f"exporter {self.args} not ready at {self.url} after "
+                           f"{ready_timeout}s:\n{self.stderr()}")
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def get(self, **kwargs):
+        """http_request to this exporter's host and port."""
+        return http_request(self.host, self.port, **kwargs)
+
+    @classmethod
+    def close_all(cls):
+        for exporter in cls.started:
+            exporter.close()

@@ -39,7 +39,6 @@ NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
 
 # Every exporter a test starts, so main() can stop any that a failure or an
 # interrupt left running.
-_started = []
 
 
 def require_root():
@@ -81,8 +80,7 @@ def free_port_everywhere():
         return harness.free_port()  # no IPv6 on this host
 
 
-def url_host(host):
-    return f"[{host}]" if ":" in host else host
+url_host = harness.url_host
 
 
 def request(host, port, method, path, body=None):
@@ -114,35 +112,7 @@ def raw_exchange(host, port, data):
     return b"".join(chunks)
 
 
-class CliExporter(harness.Exporter):
-    """harness.Exporter started with any flags; readiness is polled at
-    http://host:port/path."""
-
-    def __init__(self, binary, port, args, host="127.0.0.1", path="/metrics"):
-        super().__init__(binary, port)
-        self.args = list(args)
-        self.host = host
-        self.url = f"http://{url_host(host)}:{port}{path}"
-
-    def start(self, ready_timeout=5.0):
-        self.proc = subprocess.Popen([self.binary] + self.args,
-                                     stdin=subprocess.DEVNULL, stdout=self._out,
-                                     stderr=self._err)
-        _started.append(self)
-        deadline = time.monotonic() + ready_timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"exporter {self.args} exited "
-                                   f"{self.proc.returncode} before serving:\n"
-                                   f"{self.stderr()}")
-            try:
-                if self.scrape(timeout=1).status == 200:
-                    return
-            except OSError:
-                pass  # not listening yet
-            time.sleep(0.05)
-        raise RuntimeError(f"exporter {self.args} not ready at {self.url} after "
-                           f"{ready_timeout}s:\n{self.stderr()}")
+CliExporter = harness.CommandExporter
 
 
 def new_bpf_objects(before):
@@ -408,10 +378,7 @@ class SignalTest(RootTest):
                          "BPF program ids / map ids still loaded after SIGINT")
 
 
-def _cleanup():
-    for exporter in _started:
-        exporter.close()
 
 
 if __name__ == "__main__":
-    harness.main(cleanup=_cleanup)
+    harness.main(cleanup=harness.CommandExporter.close_all)

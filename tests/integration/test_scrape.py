@@ -63,7 +63,6 @@ OPENED = "cgroup_tcp_connections_opened_total"
 # Every exporter and other resource a test starts, so main() can release
 # what a failure or an interrupt left behind (unittest runs no cleanups
 # after KeyboardInterrupt). Each entry is idempotent.
-_started = []
 _cleanups = []
 
 
@@ -87,8 +86,7 @@ def require_tool(env, name):
     return found
 
 
-def url_host(host):
-    return f"[{host}]" if ":" in host else host
+url_host = harness.url_host
 
 
 def has_ipv6_loopback():
@@ -124,44 +122,7 @@ def family_names(body, openmetrics):
     return names
 
 
-class Exporter(harness.Exporter):
-    """harness.Exporter with any command line: `args` are all the flags,
-    listen addresses included; `wrapper` runs it (valgrind); readiness is
-    polled on http://host:port/metrics."""
-
-    def __init__(self, binary, port, args, host="127.0.0.1", wrapper=()):
-        super().__init__(binary, port)
-        self.args = list(args)
-        self.host = host
-        self.wrapper = list(wrapper)
-        self.url = f"http://{url_host(host)}:{port}/metrics"
-
-    def start(self, ready_timeout=10.0):
-        self.proc = subprocess.Popen(self.wrapper + [self.binary] + self.args,
-                                     stdin=subprocess.DEVNULL, stdout=self._out,
-                                     stderr=self._err, cwd="/")
-        _started.append(self)
-        deadline = time.monotonic() + ready_timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"exporter {self.args} exited "
-                                   f"{self.proc.returncode} before serving:\n"
-                                   f"{self.stderr()}")
-            try:
-                if self.scrape(timeout=2).status == 200:
-                    return
-            except OSError:
-                pass  # not listening yet
-            time.sleep(0.05)
-        raise RuntimeError(f"exporter {self.args} not ready at {self.url} after "
-                           f"{ready_timeout}s:\n{self.stderr()}")
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def get(self, **kwargs):
-        """harness.http_request to this exporter's host and port."""
-        return harness.http_request(self.host, self.port, **kwargs)
+Exporter = harness.CommandExporter
 
 
 # --------------------------------------------------------------------- no root
@@ -1108,8 +1069,7 @@ class ExporterMetricsTest(RootTest):
 
 
 def _cleanup():
-    for exporter in _started:
-        exporter.close()
+    harness.CommandExporter.close_all()
     for cleanup in reversed(_cleanups):
         try:
             cleanup()
