@@ -69,29 +69,85 @@ static void render_header(struct buf *b, const struct family *f, const struct re
 		buf_printf(b, "# UNIT %s %s\n", f->name, f->unit);
 }
 
-static void label(struct buf *b, const char *name, const char *value)
+static void buf_u64(struct buf *b, uint64_t v)
 {
-	buf_printf(b, ",%s=\"", name);
-	buf_label_value(b, value ? value : "");
-	buf_puts(b, "\"");
+	char text[20];
+	size_t i = sizeof(text);
+
+	do {
+		text[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	buf_append(b, text + i, sizeof(text) - i);
 }
 
-/* name{cgroup="...",<identity>,label="value" — the caller closes the braces. */
-static void open_sample(struct buf *b, const struct family *f, const char *suffix,
-			const struct cgroup_row *row, unsigned int i)
+static void buf_i64(struct buf *b, int64_t v)
 {
-	buf_printf(b, "%s%s{" CGROUP_LABEL "=\"", f->name, suffix);
+	if (v < 0) {
+		buf_append(b, "-", 1);
+		buf_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		buf_u64(b, (uint64_t)v);
+	}
+}
+
+/* A row's labels, escaped once per scrape: cgroup="...",<identity>. */
+struct row_text {
+	size_t offset;
+	size_t len;
+};
+
+static void row_labels(struct buf *b, const struct cgroup_row *row)
+{
+	buf_puts(b, CGROUP_LABEL "=\"");
 	buf_label_value(b, row->cgroup);
-	buf_puts(b, "\"");
-	for (unsigned int l = 0; l < IDENTITY_LABELS; l++)
-		label(b, identity_labels[l], row->labels.values[l]);
-	if (f->label)
-		buf_printf(b, ",%s=\"%s\"", f->label, f->label_values[i]);
+	for (unsigned int l = 0; l < IDENTITY_LABELS; l++) {
+		buf_append(b, "\",", 2);
+		buf_puts(b, identity_labels[l]);
+		buf_append(b, "=\"", 2);
+		buf_label_value(b, row->labels.values[l] ? row->labels.values[l] : "");
+	}
+	buf_append(b, "\"", 1);
 }
 
-static void render_histogram(struct buf *b, const struct family *f, const struct cgroup_row *cgroup,
-			     unsigned int i, const struct ctcp_hist *h,
-			     const struct render_options *o)
+/* name{<row labels>,label="value" — the caller closes the braces. */
+static void open_sample(struct buf *b, const struct family *f, const char *suffix,
+			const char *labels, size_t labels_len, unsigned int i)
+{
+	buf_puts(b, f->name);
+	buf_puts(b, suffix);
+	buf_append(b, "{", 1);
+	buf_append(b, labels, labels_len);
+	if (f->label) {
+		buf_append(b, ",", 1);
+		buf_puts(b, f->label);
+		buf_append(b, "=\"", 2);
+		buf_puts(b, f->label_values[i]);
+		buf_append(b, "\"", 1);
+	}
+}
+
+/* The le values of a histogram family, formatted once per scrape. */
+struct bounds {
+	char text[CTCP_HIST_SLOTS][32];
+};
+
+static void format_bounds(struct bounds *out, const struct hist_spec *spec,
+			  enum exposition_format format)
+{
+	struct buf b;
+
+	for (unsigned int k = spec->first; k <= spec->last && k < CTCP_HIST_SLOTS; k++) {
+		buf_init(&b);
+		buf_double(&b, ldexp(1, (int)k) / spec->bucket_divisor, format);
+		snprintf(out->text[k], sizeof(out->text[k]), "%s", b.failed ? "" : b.data);
+		buf_free(&b);
+	}
+}
+
+static void render_histogram(struct buf *b, const struct family *f, const char *labels,
+			     size_t labels_len, unsigned int i, const struct ctcp_hist *h,
+			     const struct bounds *le, const struct render_options *o)
 {
 	const struct hist_spec *spec = f->hist;
 	unsigned int step = o->bucket_step ? o->bucket_step : 1;
@@ -103,38 +159,53 @@ static void render_histogram(struct buf *b, const struct family *f, const struct
 	for (unsigned int k = spec->first; k <= spec->last; k += step) {
 		while (slot <= k)
 			cumulative += h->slots[slot++];
-		open_sample(b, f, "_bucket", cgroup, i);
+		open_sample(b, f, "_bucket", labels, labels_len, i);
 		buf_puts(b, ",le=\"");
-		buf_double(b, ldexp(1, (int)k) / spec->bucket_divisor, o->format);
-		buf_printf(b, "\"} %" PRIu64 "\n", cumulative);
+		buf_puts(b, le->text[k]);
+		buf_append(b, "\"} ", 3);
+		buf_u64(b, cumulative);
+		buf_append(b, "\n", 1);
 	}
-	open_sample(b, f, "_bucket", cgroup, i);
-	buf_printf(b, ",le=\"+Inf\"} %" PRIu64 "\n", count);
-	open_sample(b, f, "_sum", cgroup, i);
-	buf_puts(b, "} ");
+	open_sample(b, f, "_bucket", labels, labels_len, i);
+	buf_puts(b, ",le=\"+Inf\"} ");
+	buf_u64(b, count);
+	buf_append(b, "\n", 1);
+	open_sample(b, f, "_sum", labels, labels_len, i);
+	buf_append(b, "} ", 2);
 	buf_double(b, (double)h->sum / spec->sum_divisor, o->format);
-	buf_puts(b, "\n");
-	open_sample(b, f, "_count", cgroup, i);
-	buf_printf(b, "} %" PRIu64 "\n", count);
+	buf_append(b, "\n", 1);
+	open_sample(b, f, "_count", labels, labels_len, i);
+	buf_append(b, "} ", 2);
+	buf_u64(b, count);
+	buf_append(b, "\n", 1);
 }
 
 static void render_cgroup_family(struct buf *b, const struct family *f,
 				 const struct cgroup_row *rows, size_t nrows,
+				 const struct buf *text, const struct row_text *at,
 				 const struct render_options *o)
 {
+	struct bounds le;
+
+	if (f->hist)
+		format_bounds(&le, f->hist, o->format);
 	for (size_t r = 0; r < nrows; r++) {
+		const char *labels = text->data + at[r].offset;
+
 		for (unsigned int i = 0; i < f->values; i++) {
 			const void *v = family_value(f, rows[r].values, i);
 
 			if (f->type == FAMILY_HISTOGRAM) {
-				render_histogram(b, f, &rows[r], i, v, o);
+				render_histogram(b, f, labels, at[r].len, i, v, &le, o);
 				continue;
 			}
-			open_sample(b, f, family_sample_suffix(f), &rows[r], i);
+			open_sample(b, f, family_sample_suffix(f), labels, at[r].len, i);
+			buf_append(b, "} ", 2);
 			if (f->type == FAMILY_GAUGE)
-				buf_printf(b, "} %" PRId64 "\n", *(const int64_t *)v);
+				buf_i64(b, *(const int64_t *)v);
 			else
-				buf_printf(b, "} %" PRIu64 "\n", *(const uint64_t *)v);
+				buf_u64(b, *(const uint64_t *)v);
+			buf_append(b, "\n", 1);
 		}
 	}
 }
@@ -142,10 +213,29 @@ static void render_cgroup_family(struct buf *b, const struct family *f,
 void render_cgroups(struct buf *b, const struct cgroup_row *rows, size_t nrows,
 		    const struct render_options *opts)
 {
-	for (size_t i = 0; i < cgroup_families_len; i++) {
-		render_header(b, &cgroup_families[i], opts);
-		render_cgroup_family(b, &cgroup_families[i], rows, nrows, opts);
+	struct row_text *at = calloc(nrows ? nrows : 1, sizeof(*at));
+	struct buf text;
+
+	buf_init(&text);
+	if (!at) {
+		b->failed = true;
+		return;
 	}
+	for (size_t r = 0; r < nrows; r++) {
+		at[r].offset = text.len;
+		row_labels(&text, &rows[r]);
+		at[r].len = text.len - at[r].offset;
+	}
+	if (text.failed || (nrows && !text.data)) {
+		b->failed = true;
+	} else {
+		for (size_t i = 0; i < cgroup_families_len; i++) {
+			render_header(b, &cgroup_families[i], opts);
+			render_cgroup_family(b, &cgroup_families[i], rows, nrows, &text, at, opts);
+		}
+	}
+	buf_free(&text);
+	free(at);
 }
 
 void render_self(struct buf *b, const struct family *f, const struct self_sample *samples, size_t n,
