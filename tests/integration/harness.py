@@ -663,6 +663,32 @@ def _family_of(sample_name, types):
     return sample_name
 
 
+class _FamilyOrder:
+    """Reports a family whose lines are not contiguous."""
+
+    def __init__(self, problems):
+        self.problems, self.finished, self.current = problems, set(), None
+
+    def enter(self, family, lineno):
+        if family == self.current:
+            return
+        if family in self.finished:
+            self.problems.append(f"line {lineno}: family {family} is not contiguous")
+        if self.current is not None:
+            self.finished.add(self.current)
+        self.current = family
+
+
+def has_ipv6_loopback():
+    """Whether ::1 can be bound here."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
 def check_exposition(body):
     """Problems with the text 0.0.4 body that no stock linter reports.
 
@@ -673,16 +699,10 @@ def check_exposition(body):
     Returns a list of human-readable problems (empty when clean).
     """
     problems, types, helps = [], {}, set()
-    seen_series, finished, current = set(), set(), None
+    seen_series = set()
 
-    def enter(family, lineno):
-        nonlocal current
-        if family != current:
-            if family in finished:
-                problems.append(f"line {lineno}: family {family} is not contiguous")
-            if current is not None:
-                finished.add(current)
-            current = family
+    order = _FamilyOrder(problems)
+    enter = order.enter
 
     for lineno, line in enumerate(body.split("\n"), 1):
         if not line.strip():
@@ -1000,16 +1020,10 @@ def check_openmetrics(body):
     if lines[-1] == "":
         lines.pop()
     types, units, helps = {}, {}, set()
-    seen_series, finished, current = set(), set(), None
+    seen_series = set()
 
-    def enter(family, lineno):
-        nonlocal current
-        if family != current:
-            if family in finished:
-                problems.append(f"line {lineno}: family {family} is not contiguous")
-            if current is not None:
-                finished.add(current)
-            current = family
+    order = _FamilyOrder(problems)
+    enter = order.enter
 
     for lineno, line in enumerate(lines, 1):
         if line == "# EOF":

@@ -59,13 +59,7 @@ def run_exporter(argv, timeout=5.0):
                              f"stderr so far: {e.stderr!r}") from None
 
 
-def has_ipv6_loopback():
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
+has_ipv6_loopback = harness.has_ipv6_loopback
 
 
 def free_port_everywhere():

@@ -89,13 +89,7 @@ def require_tool(env, name):
 url_host = harness.url_host
 
 
-def has_ipv6_loopback():
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
+has_ipv6_loopback = harness.has_ipv6_loopback
 
 
 def free_port_on(host):
