@@ -18,6 +18,24 @@
  * from --cgroup.max (plus the two keys above) at load time. */
 #define CTCP_MAX_CGROUPS 10002
 
+/* Each tracked cgroup owns a slot: its index in the per-cgroup arrays. The
+ * two keys above own the first two slots from the start. */
+#define CTCP_UNATTRIBUTED_SLOT 0
+#define CTCP_OVERFLOW_SLOT     1
+#define CTCP_FIRST_FREE_SLOT   2
+
+/* Entries of each CPU's cache of cgroup id -> slot. */
+#define CTCP_SLOT_CACHE_BITS 12
+#define CTCP_SLOT_CACHE	     (1 << CTCP_SLOT_CACHE_BITS)
+
+/* One cache entry. Valid while `epoch` equals the global epoch, which user
+ * space bumps whenever it frees slots. */
+struct ctcp_slot_cached {
+	__u64 cgroup_id; /* 0: empty */
+	__u32 slot;
+	__u32 epoch;
+};
+
 /* Removed cgroups not yet handled by user space. */
 #define CTCP_MAX_REMOVED 65536
 #define CTCP_PATH_MAX	 256

@@ -1,6 +1,7 @@
 /* The per-cgroup maps, the per-socket storage and the helpers every program
  * uses to find a socket's cgroup and its values. Included by each .bpf.c;
- * the maps are weak so the static linker merges them into one each. */
+ * the maps and globals are weak so the static linker merges them into one
+ * each. */
 #ifndef COUNTERS_BPF_H
 #define COUNTERS_BPF_H
 
@@ -11,33 +12,60 @@
 #include "cgroup_tcp.h"
 
 #define IPPROTO_TCP 6
-#define E2BIG	    7
 
-/* Lifecycle counters, gauges and their histograms: one shared copy per
- * cgroup, changed with atomic adds. */
+/* Where each tracked cgroup's values are: cgroup id -> slot, the index of
+ * its values in the arrays below. The one source of truth: programs reach
+ * it through the per-CPU cache further down; user space reads it to know
+ * whose values each slot holds, and frees the entries of removed cgroups. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, CTCP_MAX_CGROUPS);
 	__type(key, __u64);
+	__type(value, __u32);
+} ctcp_slots SEC(".maps") __weak;
+
+/* Slots freed by user space (values zeroed), ready for another cgroup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, CTCP_MAX_CGROUPS);
+	__type(value, __u32);
+} ctcp_free_slots SEC(".maps") __weak;
+
+/* Per CPU and direct-mapped: a cgroup's slot without a hash lookup. Per
+ * CPU so that an entry is only ever written by its own CPU, in an order
+ * that a program interrupting the write on that CPU cannot misread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CTCP_SLOT_CACHE);
+	__type(key, __u32);
+	__type(value, struct ctcp_slot_cached);
+} ctcp_slot_cache SEC(".maps") __weak;
+
+/* Lifecycle counters, gauges and their histograms, by slot: one shared copy
+ * per cgroup, changed with atomic adds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CTCP_MAX_CGROUPS);
+	__type(key, __u32);
 	__type(value, struct ctcp_conn);
 } ctcp_conn SEC(".maps") __weak;
 
-/* Per-call I/O sizes: the hottest updates, so per CPU and lock-free. */
+/* Per-call I/O sizes, by slot: the hottest updates, so per CPU and
+ * lock-free. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, CTCP_MAX_CGROUPS);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct ctcp_io);
 } ctcp_io SEC(".maps") __weak;
 
-/* Smoothed RTT samples, a few per connection: shared, atomic adds. */
+/* Smoothed RTT samples, a few per connection, by slot: shared, atomic
+ * adds. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, CTCP_MAX_CGROUPS);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct ctcp_hist);
 } ctcp_rtt SEC(".maps") __weak;
 
@@ -56,9 +84,16 @@ struct {
 	__type(value, struct ctcp_sock);
 } ctcp_socks SEC(".maps") __weak;
 
-/* Zeros to create any value from. */
-static const char zero_value[sizeof(struct ctcp_conn)];
-_Static_assert(sizeof(struct ctcp_conn) >= sizeof(struct ctcp_io), "zero_value too small");
+/* Slots in the arrays (--cgroup.max plus the two special keys), set at load
+ * time. */
+const volatile __u32 ctcp_nslots __weak = CTCP_MAX_CGROUPS;
+/* The next slot never used yet. */
+__u32 ctcp_next_slot __weak = CTCP_FIRST_FREE_SLOT;
+/* Bumped by user space whenever it frees slots, which invalidates every
+ * cache entry. Never 0: that marks an entry being written. */
+__u32 ctcp_slot_epoch __weak = 1;
+
+#define READ_ONCE_U32(x) (*(volatile __u32 *)&(x))
 
 static __always_inline bool is_tcp(const struct sock *sk)
 {
@@ -81,25 +116,83 @@ static __always_inline void count_stat(__u32 field)
 		stats[field]++;
 }
 
-/* Once per cgroup and map: make room for a new cgroup, or fall back to the
- * overflow key (made by user space before any program runs) when the map is
- * full, so no event is lost. *cgid becomes the key used. */
-static __always_inline void *value_at(void *map, __u64 *cgid)
+/* A new cgroup's slot: a freed one, else one never used; entered in
+ * ctcp_slots unless another CPU entered this cgroup first. False when every
+ * slot is taken. */
+static __always_inline bool slot_claim(__u64 cgid, __u32 *out)
 {
-	void *v = bpf_map_lookup_elem(map, cgid);
+	__u32 slot, *found;
 
-	if (v)
-		return v;
-	if (bpf_map_update_elem(map, cgid, zero_value, BPF_NOEXIST) == -E2BIG) {
-		count_stat(offsetof(struct ctcp_stats, map_full) / sizeof(__u64));
-		*cgid = CTCP_OVERFLOW_ID;
+	if (bpf_map_pop_elem(&ctcp_free_slots, &slot)) {
+		/* Read first, so that a full table stops moving the counter. */
+		if (READ_ONCE_U32(ctcp_next_slot) >= ctcp_nslots)
+			return false;
+		slot = __sync_fetch_and_add(&ctcp_next_slot, 1);
+		if (slot >= ctcp_nslots)
+			return false;
 	}
-	return bpf_map_lookup_elem(map, cgid);
+	if (bpf_map_update_elem(&ctcp_slots, &cgid, &slot, BPF_NOEXIST) == 0) {
+		*out = slot;
+		return true;
+	}
+	bpf_map_push_elem(&ctcp_free_slots, &slot, 0);
+	found = bpf_map_lookup_elem(&ctcp_slots, &cgid);
+	if (!found)
+		return false;
+	*out = *found;
+	return true;
 }
 
-static __always_inline void *value_of(void *map, __u64 cgid)
+/* The cache missed: ask ctcp_slots, or claim a slot for a new cgroup, and
+ * remember the answer. Not the overflow: while the table is full every
+ * event asks again, so each is counted as an overflow event, and a slot
+ * freed meanwhile is taken. The epoch is read before ctcp_slots, so that an
+ * answer older than user space's latest free is never valid. */
+static __noinline __u32 slot_lookup(__u64 cgid, struct ctcp_slot_cached *cached)
 {
-	return value_at(map, &cgid);
+	__u32 epoch = READ_ONCE_U32(ctcp_slot_epoch);
+	__u32 *found = bpf_map_lookup_elem(&ctcp_slots, &cgid);
+	__u32 slot;
+
+	if (found) {
+		slot = *found;
+	} else if (!slot_claim(cgid, &slot)) {
+		count_stat(offsetof(struct ctcp_stats, map_full) / sizeof(__u64));
+		return CTCP_OVERFLOW_SLOT;
+	}
+	if (cached) {
+		cached->epoch = 0;
+		barrier();
+		cached->cgroup_id = cgid;
+		cached->slot = slot;
+		barrier();
+		cached->epoch = epoch;
+	}
+	return slot;
+}
+
+/* Fibonacci hashing spreads the ids, which are mostly consecutive. */
+static __always_inline __u32 slot_cache_index(__u64 cgid)
+{
+	return (__u32)((cgid * 0x9e3779b97f4a7c15ULL) >> (64 - CTCP_SLOT_CACHE_BITS));
+}
+
+/* The slot of a cgroup's values; CTCP_OVERFLOW_SLOT when there is no room
+ * for one more cgroup, so no event is lost. On the hot path: two inlined
+ * array lookups. */
+static __always_inline __u32 slot_of(__u64 cgid)
+{
+	__u32 i = slot_cache_index(cgid);
+	struct ctcp_slot_cached *cached = bpf_map_lookup_elem(&ctcp_slot_cache, &i);
+
+	if (cached && cached->cgroup_id == cgid && cached->epoch == READ_ONCE_U32(ctcp_slot_epoch))
+		return cached->slot;
+	return slot_lookup(cgid, cached);
+}
+
+static __always_inline struct ctcp_conn *conn_at(__u32 slot)
+{
+	return bpf_map_lookup_elem(&ctcp_conn, &slot);
 }
 
 /* Slot of v in a log2 histogram: the number of bits of v - 1, so that slot i
@@ -154,20 +247,26 @@ static __always_inline void hist_add_atomic(struct ctcp_hist *h, __u64 bucket_va
 	__sync_fetch_and_add(&h->sum, sum_value);
 }
 
+/* One smoothed RTT sample of a full TCP socket, under its cgroup. */
+static __always_inline void rtt_add(const struct sock *sk, const struct tcp_sock *tp)
+{
+	__u32 srtt_us = tp->srtt_us >> 3, slot;
+	struct ctcp_hist *h;
+
+	if (!srtt_us)
+		return;
+	slot = slot_of(cgroup_of(sk));
+	h = bpf_map_lookup_elem(&ctcp_rtt, &slot);
+	if (h)
+		hist_add_atomic(h, srtt_us, srtt_us);
+}
+
 static __always_inline void rtt_sample(const struct sock *sk)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
-	struct ctcp_hist *h;
-	__u32 srtt_us;
 
-	if (!tp)
-		return;
-	srtt_us = tp->srtt_us >> 3;
-	if (!srtt_us)
-		return;
-	h = value_of(&ctcp_rtt, cgroup_of(sk));
-	if (h)
-		hist_add_atomic(h, srtt_us, srtt_us);
+	if (tp)
+		rtt_add(sk, tp);
 }
 
 #endif /* COUNTERS_BPF_H */

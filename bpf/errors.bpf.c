@@ -2,6 +2,12 @@
 /* Retransmitted segments and resets sent and received, per cgroup. */
 #include "counters.bpf.h"
 
+/* Key 0 has slot 0 from the start: no cache entry for it. */
+static __always_inline struct ctcp_conn *conn_of(__u64 cgid)
+{
+	return conn_at(cgid == CTCP_UNATTRIBUTED_ID ? CTCP_UNATTRIBUTED_SLOT : slot_of(cgid));
+}
+
 /* Set at load time: since 6.10 the tracepoint also fires for retransmits
  * that failed, with their error in a third argument. Older kernels report
  * successful retransmits only and have no third argument. */
@@ -17,7 +23,7 @@ int BPF_PROG(ctcp_retransmit, const struct sock *sk, const struct sk_buff *skb)
 		return 0;
 	/* Count segments, not skbs, as the kernel's RetransSegs does. */
 	segs = BPF_CORE_READ((struct tcp_skb_cb *)&skb->cb[0], tcp_gso_segs);
-	c = value_of(&ctcp_conn, cgroup_of(sk));
+	c = conn_of(cgroup_of(sk));
 	if (c)
 		__sync_fetch_and_add(&c->retransmits, segs ? segs : 1);
 	return 0;
@@ -47,7 +53,7 @@ static __always_inline __u64 reset_owner(const struct sock *sk)
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(ctcp_reset_sent, const struct sock *sk)
 {
-	struct ctcp_conn *c = value_of(&ctcp_conn, reset_owner(sk));
+	struct ctcp_conn *c = conn_of(reset_owner(sk));
 
 	if (c)
 		__sync_fetch_and_add(&c->resets_sent, 1);
@@ -57,7 +63,7 @@ int BPF_PROG(ctcp_reset_sent, const struct sock *sk)
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(ctcp_reset_received, struct sock *sk)
 {
-	struct ctcp_conn *c = value_of(&ctcp_conn, cgroup_of(sk));
+	struct ctcp_conn *c = conn_of(cgroup_of(sk));
 
 	if (c)
 		__sync_fetch_and_add(&c->resets_received, 1);

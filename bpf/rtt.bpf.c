@@ -12,17 +12,38 @@
 
 extern int CONFIG_HZ __kconfig;
 
+/* Linux 6.2+: a free cast, where bpf_skc_to_tcp_sock() is a helper call
+ * that checks the socket. Weak: the loader runs ctcp_probe_checked instead
+ * on kernels without it. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+static __always_inline void probe(const struct sock *sk, const struct tcp_sock *tp)
+{
+	__u32 now, hz = CONFIG_HZ;
+
+	if (!hz)
+		return;
+	now = (__u32)bpf_jiffies64();
+	if (now / hz == tp->rcv_tstamp / hz)
+		return;
+	rtt_add(sk, tp);
+}
+
+/* The tracepoint fires in tcp_rcv_established() only: sk is always a full
+ * TCP socket, so the cast needs no check. */
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(ctcp_probe, struct sock *sk, struct sk_buff *skb)
 {
-	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-	__u32 now, hz = CONFIG_HZ;
+	probe(sk, bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock)));
+	return 0;
+}
 
-	if (!tp || !hz)
-		return 0;
-	now = (__u32)bpf_jiffies64();
-	if (now / hz == tp->rcv_tstamp / hz)
-		return 0;
-	rtt_sample(sk);
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(ctcp_probe_checked, struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+
+	if (tp)
+		probe(sk, tp);
 	return 0;
 }

@@ -49,20 +49,34 @@ static __always_inline __u32 state_slot(__u32 state)
 	return state & (CTCP_TCP_STATES - 1);
 }
 
+/* The key a socket's values go under: its cgroup, or the overflow. */
+static __always_inline __u64 key_of(__u64 cgid, __u32 slot)
+{
+	return slot == CTCP_OVERFLOW_SLOT ? CTCP_OVERFLOW_ID : cgid;
+}
+
+static __always_inline __u32 slot_of_key(__u64 key)
+{
+	return key == CTCP_OVERFLOW_ID ? CTCP_OVERFLOW_SLOT : slot_of(key);
+}
+
 /* Moves a socket's unit of the gauge to its new state. The first to set
  * `counted` (a state change or the census, which holds the socket lock) adds
  * the socket; later moves take it out of the state and the key it was
  * counted under, so the gauge never counts a socket twice nor takes out one
- * it never added. */
+ * it never added. `counted` never goes back to 0: once read set, no atomic
+ * operation is needed. */
 static __always_inline void gauge_move(struct ctcp_conn *c, __u64 key, struct ctcp_sock *st,
 				       int newstate)
 {
 	__u32 old = st->state;
 	struct ctcp_conn *was = c;
+	bool counted =
+	    READ_ONCE_U32(st->counted) || __sync_val_compare_and_swap(&st->counted, 0, 1) != 0;
 
-	if (__sync_val_compare_and_swap(&st->counted, 0, 1) != 0 && gauge_state(old)) {
+	if (counted && gauge_state(old)) {
 		if (st->gauge_key != key)
-			was = bpf_map_lookup_elem(&ctcp_conn, &st->gauge_key);
+			was = conn_at(slot_of_key(st->gauge_key));
 		if (was)
 			__sync_fetch_and_add(&was->sockets[state_slot(old)], -1);
 	}
@@ -90,9 +104,12 @@ static __always_inline __u64 handshake_us(const struct sock *sk, struct ctcp_soc
 	return tp ? tp->srtt_us >> 3 : 0;
 }
 
+/* The clock is read only on the transitions that need it: it costs as much
+ * as the rest of the program. */
 static __always_inline void on_established(const struct sock *sk, struct ctcp_conn *c,
-					   struct ctcp_sock *st, __u32 direction, __u64 now)
+					   struct ctcp_sock *st, __u32 direction)
 {
+	__u64 now = bpf_ktime_get_ns();
 	__u64 us = handshake_us(sk, st, direction, now);
 
 	__sync_fetch_and_add(&c->opened[direction], 1);
@@ -105,10 +122,10 @@ static __always_inline void on_established(const struct sock *sk, struct ctcp_co
 }
 
 static __always_inline void on_close(const struct sock *sk, struct ctcp_conn *c,
-				     struct ctcp_sock *st, int oldstate, __u64 now)
+				     struct ctcp_sock *st, int oldstate)
 {
 	__u32 direction;
-	__u64 us;
+	__u64 us, now;
 
 	if (oldstate == TCP_SYN_SENT) {
 		__sync_fetch_and_add(&c->connect_failures[fail_reason(sk->sk_err)], 1);
@@ -117,6 +134,7 @@ static __always_inline void on_close(const struct sock *sk, struct ctcp_conn *c,
 	if (!st || !st->open)
 		return;
 	st->open = 0;
+	now = bpf_ktime_get_ns();
 	direction = st->direction & 1;
 	us = now > st->since_ns ? (now - st->since_ns) / 1000 : 0;
 	__sync_fetch_and_add(&c->closed[direction], 1);
@@ -129,15 +147,17 @@ int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
 {
 	struct ctcp_conn *c;
 	struct ctcp_sock *st;
-	__u64 now, key;
+	__u64 cgid, key;
+	__u32 slot;
 
 	if (!is_tcp(sk))
 		return 0;
-	key = cgroup_of(sk);
-	c = value_at(&ctcp_conn, &key);
+	cgid = cgroup_of(sk);
+	slot = slot_of(cgid);
+	key = key_of(cgid, slot);
+	c = conn_at(slot);
 	if (!c)
 		return 0;
-	now = bpf_ktime_get_ns();
 	st = bpf_sk_storage_get(&ctcp_socks, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (st)
 		gauge_move(c, key, st, newstate);
@@ -147,13 +167,13 @@ int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
 	if (oldstate == TCP_ESTABLISHED)
 		rtt_sample(sk); /* the last one of the connection */
 	if (newstate == TCP_SYN_SENT && st)
-		st->since_ns = now;
+		st->since_ns = bpf_ktime_get_ns();
 	else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT)
-		on_established(sk, c, st, CTCP_OUTBOUND, now);
+		on_established(sk, c, st, CTCP_OUTBOUND);
 	else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV)
-		on_established(sk, c, st, CTCP_INBOUND, now);
+		on_established(sk, c, st, CTCP_INBOUND);
 	else if (newstate == TCP_CLOSE)
-		on_close(sk, c, st, oldstate, now);
+		on_close(sk, c, st, oldstate);
 	return 0;
 }
 
@@ -169,7 +189,8 @@ int ctcp_census(struct bpf_iter__tcp *ctx)
 	struct ctcp_conn *c;
 	struct ctcp_sock *st;
 	int state;
-	__u64 key;
+	__u64 cgid;
+	__u32 slot;
 
 	if (!skc)
 		return 0;
@@ -184,13 +205,14 @@ int ctcp_census(struct bpf_iter__tcp *ctx)
 	state = tp->inet_conn.icsk_inet.sk.__sk_common.skc_state;
 	if (!gauge_state(state) || __sync_val_compare_and_swap(&st->counted, 0, 1) != 0)
 		return 0;
-	key = tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id;
-	c = value_at(&ctcp_conn, &key);
+	cgid = tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id;
+	slot = slot_of(cgid);
+	c = conn_at(slot);
 	if (!c)
 		return 0;
 	__sync_fetch_and_add(&c->sockets[state_slot(state)], 1);
 	st->state = state;
-	st->gauge_key = key;
+	st->gauge_key = key_of(cgid, slot);
 	return 0;
 }
 

@@ -28,24 +28,34 @@ void values_add(struct cgroup_values *dst, const struct cgroup_values *src)
 	add_u64s(dst, src, sizeof(*dst));
 }
 
+static size_t stride_of(const struct collector *c, const struct map_source *m)
+{
+	return m->value_size * (m->percpu ? (size_t)c->ncpus : 1);
+}
+
 static size_t largest_value(const struct collector *c)
 {
 	size_t size = 0;
 
 	for (int m = 0; m < COLLECT_MAPS; m++)
-		if (c->maps[m].value_size * (c->maps[m].percpu ? (size_t)c->ncpus : 1) > size)
-			size = c->maps[m].value_size * (c->maps[m].percpu ? (size_t)c->ncpus : 1);
+		if (stride_of(c, &c->maps[m]) > size)
+			size = stride_of(c, &c->maps[m]);
 	return size;
 }
 
 static int alloc_chunk(struct collector *c, __u32 chunk)
 {
-	__u64 *keys = realloc(c->keys, chunk * sizeof(*keys));
+	__u64 *ids = realloc(c->ids, chunk * sizeof(*ids));
+	__u32 *slot_keys;
 	char *values;
 
-	if (!keys)
+	if (!ids)
 		return -ENOMEM;
-	c->keys = keys;
+	c->ids = ids;
+	slot_keys = realloc(c->slot_keys, chunk * sizeof(*slot_keys));
+	if (!slot_keys)
+		return -ENOMEM;
+	c->slot_keys = slot_keys;
 	values = realloc(c->values, (size_t)chunk * largest_value(c));
 	if (!values)
 		return -ENOMEM;
@@ -54,7 +64,7 @@ static int alloc_chunk(struct collector *c, __u32 chunk)
 	return 0;
 }
 
-int collector_init(struct collector *c, const int map_fds[COLLECT_MAPS], int stats_fd)
+int collector_init(struct collector *c, const struct kernel_maps *maps)
 {
 	static const struct map_source layout[COLLECT_MAPS] = {
 	    {.percpu = false,
@@ -71,25 +81,28 @@ int collector_init(struct collector *c, const int map_fds[COLLECT_MAPS], int sta
 	memset(c, 0, sizeof(*c));
 	for (int m = 0; m < COLLECT_MAPS; m++) {
 		c->maps[m] = layout[m];
-		c->maps[m].fd = map_fds[m];
+		c->maps[m].fd = maps->values_fd[m];
 	}
-	c->stats_fd = stats_fd;
+	c->slots_fd = maps->slots_fd;
+	c->nslots = maps->nslots;
+	c->stats_fd = maps->stats_fd;
 	c->ncpus = libbpf_num_possible_cpus();
-	if (c->ncpus <= 0)
+	if (c->ncpus <= 0 || !c->nslots)
 		return -EINVAL;
 	c->batch = true;
 	c->stats_values = calloc((size_t)c->ncpus, sizeof(*c->stats_values));
-	c->sum = malloc(sizeof(struct cgroup_values));
-	if (!c->stats_values || !c->sum || idmap_init(&c->index))
+	c->sample_of_slot = calloc(c->nslots, sizeof(*c->sample_of_slot));
+	if (!c->stats_values || !c->sample_of_slot || idmap_init(&c->index))
 		return -ENOMEM;
 	return alloc_chunk(c, FIRST_CHUNK);
 }
 
 void collector_free(struct collector *c)
 {
-	free(c->keys);
+	free(c->ids);
+	free(c->slot_keys);
 	free(c->values);
-	free(c->sum);
+	free(c->sample_of_slot);
 	free(c->stats_values);
 	free(c->samples);
 	idmap_free(&c->index);
@@ -122,27 +135,35 @@ static struct cgroup_sample *sample_of(struct collector *c, __u64 id)
 	return &c->samples[c->nsamples++];
 }
 
-/* Adds count read entries of one map into the samples. */
-static int add_entries(struct collector *c, const struct map_source *m, __u32 count)
+/* Notes whose values count read entries of the slots map hold. */
+static int add_owners(struct collector *c, __u32 count)
 {
-	size_t stride = m->value_size * (m->percpu ? (size_t)c->ncpus : 1);
-
-	c->entries[m - c->maps] += count;
 	for (__u32 k = 0; k < count; k++) {
-		struct cgroup_sample *s = sample_of(c, c->keys[k]);
-		const char *v = c->values + k * stride;
+		__u32 slot = c->slot_keys[k];
+		struct cgroup_sample *s;
 
+		if (slot >= c->nslots)
+			continue;
+		s = sample_of(c, c->ids[k]);
 		if (!s)
 			return -ENOMEM;
-		for (int cpu = 0; cpu < (m->percpu ? c->ncpus : 1); cpu++)
-			add_u64s((char *)&s->values + m->offset, v + cpu * m->value_size,
-				 m->value_size);
+		c->sample_of_slot[slot] = (__u32)(s - c->samples) + 1;
+		if (slot >= c->slots_end)
+			c->slots_end = slot + 1;
+		for (int m = 0; m < COLLECT_MAPS; m++)
+			c->entries[m]++;
 	}
 	return 0;
 }
 
-/* Returns -EOPNOTSUPP when the kernel has no batch ops for this map. */
-static int read_batched(struct collector *c, const struct map_source *m)
+static bool unsupported(int err)
+{
+	return err == -EINVAL || err == -EOPNOTSUPP || err == -KERNEL_ENOTSUPP;
+}
+
+/* Returns -EOPNOTSUPP when the kernel has no batch ops for this map, and
+ * -EAGAIN after growing the buffers for a hash bucket larger than them. */
+static int read_slots_batched(struct collector *c)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u64 token = 0;
@@ -152,19 +173,15 @@ static int read_batched(struct collector *c, const struct map_source *m)
 	for (;;) {
 		__u32 count = c->chunk;
 
-		err = bpf_map_lookup_batch(m->fd, first ? NULL : &token, &token, c->keys, c->values,
-					   &count, &opts);
+		err = bpf_map_lookup_batch(c->slots_fd, first ? NULL : &token, &token, c->ids,
+					   c->slot_keys, &count, &opts);
 		err = err ? -errno : 0;
 		if (err && err != -ENOENT) {
-			/* A hash bucket larger than the chunk: grow, and read
-			 * this map again from the start into fresh samples. */
 			if (err == -ENOSPC && c->chunk < (1u << 20))
 				return alloc_chunk(c, c->chunk * 2) ? -ENOMEM : -EAGAIN;
-			if (err == -EINVAL || err == -EOPNOTSUPP || err == -KERNEL_ENOTSUPP)
-				return -EOPNOTSUPP;
-			return err;
+			return unsupported(err) ? -EOPNOTSUPP : err;
 		}
-		if (add_entries(c, m, count))
+		if (add_owners(c, count))
 			return -ENOMEM;
 		if (err == -ENOENT)
 			return 0;
@@ -173,21 +190,74 @@ static int read_batched(struct collector *c, const struct map_source *m)
 }
 
 /* For kernels before 5.6: one syscall per key. */
-static int read_one_by_one(struct collector *c, const struct map_source *m)
+static int read_slots_one_by_one(struct collector *c)
 {
 	__u64 key, next;
 	bool first = true;
 
-	while (bpf_map_get_next_key(m->fd, first ? NULL : &key, &next) == 0) {
+	while (bpf_map_get_next_key(c->slots_fd, first ? NULL : &key, &next) == 0) {
 		first = false;
 		key = next;
-		c->keys[0] = key;
-		if (bpf_map_lookup_elem(m->fd, &key, c->values))
+		c->ids[0] = key;
+		if (bpf_map_lookup_elem(c->slots_fd, &key, &c->slot_keys[0]))
 			continue; /* removed meanwhile */
-		if (add_entries(c, m, 1))
+		if (add_owners(c, 1))
 			return -ENOMEM;
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+/* Adds the values of count slots of one array into their owners' samples. */
+static void add_values(struct collector *c, const struct map_source *m, const __u32 *slots,
+		       __u32 count)
+{
+	size_t stride = stride_of(c, m);
+
+	for (__u32 k = 0; k < count; k++) {
+		__u32 owner = slots[k] < c->slots_end ? c->sample_of_slot[slots[k]] : 0;
+		const char *v = c->values + k * stride;
+
+		if (!owner)
+			continue;
+		for (int cpu = 0; cpu < (m->percpu ? c->ncpus : 1); cpu++)
+			add_u64s((char *)&c->samples[owner - 1].values + m->offset,
+				 v + cpu * m->value_size, m->value_size);
+	}
+}
+
+/* Slots up to the last one owned, in chunks. */
+static int read_values_batched(struct collector *c, const struct map_source *m)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 token = 0, done = 0;
+	int err;
+
+	while (done < c->slots_end) {
+		__u32 count = c->slots_end - done < c->chunk ? c->slots_end - done : c->chunk;
+
+		err = bpf_map_lookup_batch(m->fd, done ? &token : NULL, &token, c->slot_keys,
+					   c->values, &count, &opts);
+		err = err ? -errno : 0;
+		if (err && err != -ENOENT)
+			return unsupported(err) && !done ? -EOPNOTSUPP : err;
+		add_values(c, m, c->slot_keys, count);
+		done += count;
+		if (err == -ENOENT || !count)
+			break;
+	}
+	return 0;
+}
+
+static int read_values_one_by_one(struct collector *c, const struct map_source *m)
+{
+	for (__u32 slot = 0; slot < c->slots_end; slot++) {
+		if (!c->sample_of_slot[slot])
+			continue;
+		if (bpf_map_lookup_elem(m->fd, &slot, c->values))
+			return -errno;
+		add_values(c, m, &slot, 1);
+	}
+	return 0;
 }
 
 static void read_stats(struct collector *c, struct ctcp_stats *stats)
@@ -205,28 +275,36 @@ static void reset_samples(struct collector *c)
 {
 	c->nsamples = 0;
 	memset(c->entries, 0, sizeof(c->entries));
+	memset(c->sample_of_slot, 0, c->slots_end * sizeof(*c->sample_of_slot));
+	c->slots_end = 0;
 	idmap_clear(&c->index);
+}
+
+static int read_slots(struct collector *c)
+{
+	int err;
+
+	do {
+		reset_samples(c);
+		err = c->batch ? read_slots_batched(c) : -EOPNOTSUPP;
+	} while (err == -EAGAIN);
+	if (err == -EOPNOTSUPP) {
+		c->batch = false;
+		reset_samples(c);
+		err = read_slots_one_by_one(c);
+	}
+	return err;
 }
 
 int collector_read(struct collector *c, struct ctcp_stats *stats)
 {
-	int err = 0;
+	int err = read_slots(c);
 
-	reset_samples(c);
 	for (int m = 0; m < COLLECT_MAPS && !err; m++) {
-		err = -EOPNOTSUPP;
-		if (c->batch)
-			err = read_batched(c, &c->maps[m]);
-		if (err == -EAGAIN) {
-			/* Partial reads of this map are in the samples: start over. */
-			reset_samples(c);
-			m = -1;
-			err = 0;
-			continue;
-		}
+		err = c->batch ? read_values_batched(c, &c->maps[m]) : -EOPNOTSUPP;
 		if (err == -EOPNOTSUPP) {
 			c->batch = false;
-			err = read_one_by_one(c, &c->maps[m]);
+			err = read_values_one_by_one(c, &c->maps[m]);
 		}
 	}
 	read_stats(c, stats);

@@ -1,7 +1,8 @@
 /* Reads the per-cgroup maps into one snapshot of struct cgroup_values per
- * cgroup, summing the CPUs of per-CPU maps. Uses batched lookups where the
- * kernel has them (5.6+), one key at a time otherwise. Buffers are kept
- * between scrapes. */
+ * cgroup, summing the CPUs of per-CPU maps: the slots map says which slot of
+ * the value arrays each cgroup owns. Uses batched lookups where the kernel
+ * has them (5.6+), one key at a time otherwise. Buffers are kept between
+ * scrapes. */
 #ifndef COLLECT_H
 #define COLLECT_H
 
@@ -16,7 +17,7 @@ struct cgroup_sample {
 	struct cgroup_values values;
 };
 
-/* One kernel map and where its value goes in struct cgroup_values. */
+/* One kernel value array and where its value goes in struct cgroup_values. */
 struct map_source {
 	int fd;
 	bool percpu;
@@ -26,25 +27,38 @@ struct map_source {
 
 #define COLLECT_MAPS 3
 
+/* The kernel side of the per-cgroup values (filled by the loader). */
+struct kernel_maps {
+	int slots_fd;		     /* cgroup id -> slot */
+	int values_fd[COLLECT_MAPS]; /* conn, io, rtt: arrays indexed by slot */
+	int free_slots_fd;	     /* queue of slots ready for another cgroup */
+	int stats_fd;
+	__u32 *slot_epoch; /* the programs' cache epoch, mapped into memory */
+	__u32 nslots;
+};
+
 struct collector {
 	struct map_source maps[COLLECT_MAPS];
+	int slots_fd;
+	__u32 nslots;
 	int stats_fd;
 	int ncpus;
 	bool batch; /* cleared when the kernel turns out not to support it */
 	__u32 chunk;
-	__u64 *keys;
-	char *values; /* chunk * ncpus values of the largest map */
-	char *sum;    /* one value, CPUs summed */
+	__u64 *ids;	       /* chunk cgroup ids read from the slots map */
+	__u32 *slot_keys;      /* chunk slots read from it, or array keys */
+	char *values;	       /* chunk * ncpus values of the largest array */
+	__u32 *sample_of_slot; /* per slot: sample index + 1, 0 for none */
+	__u32 slots_end;       /* sample_of_slot is 0 from here on */
 	struct ctcp_stats *stats_values;
 	struct idmap index; /* id -> sample index + 1 */
 	struct cgroup_sample *samples;
 	size_t nsamples;
-	size_t entries[COLLECT_MAPS]; /* keys each map held at the last read */
+	size_t entries[COLLECT_MAPS]; /* cgroups each map held at the last read */
 	size_t cap;
 };
 
-/* fds: the conn, io and rtt maps (loader order). */
-int collector_init(struct collector *c, const int map_fds[COLLECT_MAPS], int stats_fd);
+int collector_init(struct collector *c, const struct kernel_maps *maps);
 void collector_free(struct collector *c);
 /* Refills c->samples; 0 or a negative errno. */
 int collector_read(struct collector *c, struct ctcp_stats *stats);

@@ -1,6 +1,8 @@
 /* Removed cgroups: each is shown in the scrape that notices its removal and
  * in the next one (so events that came in between are shown too), then its
- * kernel map entries and its cached name are freed. */
+ * slot and its cached name are freed. A freed slot is zeroed and given to
+ * the programs again a while later, once no program can still be writing
+ * to it. */
 #ifndef LIFECYCLE_H
 #define LIFECYCLE_H
 
@@ -15,14 +17,26 @@
  * name and freed again. */
 #define LIFECYCLE_RECENT 4096
 
+/* A program that found a slot just before it was freed may still add to
+ * it: its values are zeroed and it is reused this long after the free. */
+#define LIFECYCLE_SLOT_REUSE_NS 1000000000LL
+
 struct removal {
 	uint64_t id;
 	unsigned int seen; /* the scrape that noticed it */
 };
 
+struct freed_slot {
+	uint32_t slot;
+	long long freed_ns; /* CLOCK_MONOTONIC */
+};
+
 struct lifecycle {
 	int removed_fd;
-	int map_fds[COLLECT_MAPS];
+	struct kernel_maps maps;
+	void *zeros; /* the largest value, for every CPU */
+	struct freed_slot *freed_slots;
+	size_t nfreed_slots, freed_slots_cap;
 	unsigned int scrape;
 	struct removal *pending;
 	size_t n, cap;
@@ -32,14 +46,15 @@ struct lifecycle {
 	struct idmap recent_set;
 };
 
-int lifecycle_init(struct lifecycle *lc, int removed_fd, const int map_fds[COLLECT_MAPS]);
+int lifecycle_init(struct lifecycle *lc, int removed_fd, const struct kernel_maps *maps);
 void lifecycle_free(struct lifecycle *lc);
 /* Before reading the maps: names the cgroups removed since the last scrape
  * (with the path the kernel reported) and queues them. */
 void lifecycle_before_scrape(struct lifecycle *lc, struct cgroups *cg);
 /* After reading the maps: queues freed cgroups that came back. */
 void lifecycle_check_returns(struct lifecycle *lc, const struct collector *c);
-/* After rendering: frees what the previous scrape already showed. */
+/* After rendering: frees what the previous scrape already showed, and
+ * gives back the slots freed long enough ago. */
 void lifecycle_after_scrape(struct lifecycle *lc, struct cgroups *cg);
 
 #endif /* LIFECYCLE_H */

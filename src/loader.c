@@ -73,6 +73,18 @@ static struct bpf_map *map_at(const struct loader *l, int index)
 	return maps[index];
 }
 
+/* Every per-cgroup map has a slot per cgroup: --cgroup.max, and the
+ * unattributed and overflow keys. */
+static void set_capacity(struct cgroup_tcp_bpf *skel, __u32 nslots)
+{
+	struct bpf_map *maps[] = {skel->maps.ctcp_slots, skel->maps.ctcp_free_slots,
+				  skel->maps.ctcp_conn, skel->maps.ctcp_io, skel->maps.ctcp_rtt};
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		bpf_map__set_max_entries(maps[i], nslots);
+	skel->rodata->ctcp_nslots = nslots;
+}
+
 static bool is_iterator(const struct bpf_program *prog)
 {
 	return !strncmp(bpf_program__section_name(prog), "iter/", 5);
@@ -105,17 +117,29 @@ static const struct btf_type *tracepoint_proto(const struct btf *vmlinux, const 
 	return t && btf_is_func_proto(t) ? t : NULL;
 }
 
-/* Programs whose tracepoint is missing are not loaded; the rest still work. */
-static void match_kernel(struct cgroup_tcp_bpf *skel, const struct btf *vmlinux)
+/* ctcp_probe casts the socket with the bpf_rdonly_cast kfunc (Linux 6.2+);
+ * older kernels run ctcp_probe_checked, which asks a helper instead. */
+static void choose_variants(struct loader *l, const struct btf *vmlinux)
 {
+	bool cast = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) >= 0;
+
+	l->unused_variant = cast ? l->skel->progs.ctcp_probe_checked : l->skel->progs.ctcp_probe;
+	bpf_program__set_autoload(l->unused_variant, false);
+}
+
+/* Programs whose tracepoint is missing are not loaded; the rest still work. */
+static void match_kernel(struct loader *l, const struct btf *vmlinux)
+{
+	struct cgroup_tcp_bpf *skel = l->skel;
 	const struct btf_type *proto;
 	struct bpf_program *prog;
 
+	choose_variants(l, vmlinux);
 	bpf_object__for_each_program(prog, skel->obj)
 	{
 		const char *tp = tracepoint_of(prog);
 
-		if (is_iterator(prog) || tracepoint_proto(vmlinux, tp))
+		if (is_iterator(prog) || prog == l->unused_variant || tracepoint_proto(vmlinux, tp))
 			continue;
 		bpf_program__set_autoload(prog, false);
 		log_warn("tracepoint %s is not in this kernel: %s stays off%s", tp,
@@ -149,28 +173,19 @@ static void explain_load_error(int err)
 	}
 }
 
-/* The unattributed and overflow keys must exist before any program runs:
- * overflow is where events go when a map is full, so it can never be the
- * insert that fails. */
+/* The unattributed and overflow keys own their slots before any program
+ * runs: overflow is where events go when no slot is left, so it can never
+ * be the claim that fails. */
 static int seed_special_keys(struct cgroup_tcp_bpf *skel)
 {
-	struct bpf_map *maps[] = {skel->maps.ctcp_conn, skel->maps.ctcp_io, skel->maps.ctcp_rtt};
 	__u64 keys[] = {CTCP_UNATTRIBUTED_ID, CTCP_OVERFLOW_ID};
-	int ncpus = libbpf_num_possible_cpus();
-	int err = 0;
-	void *zeros;
+	__u32 slots[] = {CTCP_UNATTRIBUTED_SLOT, CTCP_OVERFLOW_SLOT};
 
-	if (ncpus <= 0)
-		return -EINVAL;
-	zeros = calloc((size_t)ncpus, sizeof(struct ctcp_conn));
-	if (!zeros)
-		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]) && !err; i++)
-		for (size_t k = 0; k < 2 && !err; k++)
-			if (bpf_map_update_elem(bpf_map__fd(maps[i]), &keys[k], zeros, BPF_ANY))
-				err = -errno;
-	free(zeros);
-	return err;
+	for (size_t k = 0; k < 2; k++)
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.ctcp_slots), &keys[k], &slots[k],
+					BPF_ANY))
+			return -errno;
+	return 0;
 }
 
 static int attach_all(struct loader *l)
@@ -227,10 +242,8 @@ int loader_start(struct loader *l, unsigned int max_cgroups)
 		explain_load_error(err);
 		goto fail;
 	}
-	match_kernel(l->skel, vmlinux);
-	/* Room for the unattributed and overflow keys as well. */
-	for (int i = 0; i < COLLECT_MAPS; i++)
-		bpf_map__set_max_entries(map_at(l, i), max_cgroups + 2);
+	match_kernel(l, vmlinux);
+	set_capacity(l->skel, max_cgroups + 2);
 	err = cgroup_tcp_bpf__load(l->skel);
 	if (err) {
 		explain_load_error(err);
@@ -269,10 +282,16 @@ void loader_stop(struct loader *l)
 	l->skel = NULL;
 }
 
-void loader_map_fds(const struct loader *l, int fds[COLLECT_MAPS])
+void loader_maps(const struct loader *l, struct kernel_maps *out)
 {
+	memset(out, 0, sizeof(*out));
+	out->slots_fd = bpf_map__fd(l->skel->maps.ctcp_slots);
 	for (int i = 0; i < COLLECT_MAPS; i++)
-		fds[i] = bpf_map__fd(map_at(l, i));
+		out->values_fd[i] = bpf_map__fd(map_at(l, i));
+	out->free_slots_fd = bpf_map__fd(l->skel->maps.ctcp_free_slots);
+	out->stats_fd = bpf_map__fd(l->skel->maps.ctcp_stats);
+	out->slot_epoch = &l->skel->data->ctcp_slot_epoch;
+	out->nslots = l->skel->rodata->ctcp_nslots;
 }
 
 const char *loader_map_name(int index)
@@ -298,7 +317,7 @@ int loader_programs(const struct loader *l, struct program_info *out, int max)
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(prog);
 
-		if (is_iterator(prog) || n == max)
+		if (is_iterator(prog) || prog == l->unused_variant || n == max)
 			continue;
 		out[n] = (struct program_info){
 		    .name = bpf_program__name(prog),
@@ -317,9 +336,4 @@ int loader_programs(const struct loader *l, struct program_info *out, int max)
 int loader_removed_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.ctcp_removed);
-}
-
-int loader_stats_fd(const struct loader *l)
-{
-	return bpf_map__fd(l->skel->maps.ctcp_stats);
 }

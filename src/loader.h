@@ -9,11 +9,13 @@
 
 struct cgroup_tcp_bpf;
 struct bpf_link;
+struct bpf_program;
 
 #define LOADER_MAX_PROGS 16
 
 struct loader {
 	struct cgroup_tcp_bpf *skel;
+	struct bpf_program *unused_variant; /* the other way to the same result */
 	struct bpf_link *links[LOADER_MAX_PROGS];
 	int nlinks;
 };
@@ -37,9 +39,8 @@ int loader_programs(const struct loader *l, struct program_info *out, int max);
 const char *loader_map_name(int index);
 unsigned int loader_map_capacity(const struct loader *l, int index);
 
-/* The per-cgroup maps, in the order struct collector expects. */
-void loader_map_fds(const struct loader *l, int fds[COLLECT_MAPS]);
-int loader_stats_fd(const struct loader *l);
+/* The per-cgroup maps, for the collector and the lifecycle. */
+void loader_maps(const struct loader *l, struct kernel_maps *out);
 int loader_removed_fd(const struct loader *l);
 
 #endif /* LOADER_H */

@@ -19,7 +19,7 @@ static const char overflow[] = "(overflow)";
 int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups *cgroups,
 		 const struct config *cfg)
 {
-	int map_fds[COLLECT_MAPS];
+	struct kernel_maps maps;
 
 	memset(s, 0, sizeof(*s));
 	s->loader = loader;
@@ -28,11 +28,11 @@ int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups 
 	s->bucket_step = cfg->bucket_step;
 	s->self_metrics = cfg->exporter_metrics;
 	pthread_mutex_init(&s->lock, NULL);
-	loader_map_fds(loader, map_fds);
+	loader_maps(loader, &maps);
 	if (kubelet_init(&s->kubelet, cfg->kubelet_log_dir) ||
-	    lifecycle_init(&s->lifecycle, loader_removed_fd(loader), map_fds))
+	    lifecycle_init(&s->lifecycle, loader_removed_fd(loader), &maps))
 		return -ENOMEM;
-	return collector_init(&s->collector, map_fds, loader_stats_fd(loader));
+	return collector_init(&s->collector, &maps);
 }
 
 void scraper_free(struct scraper *s)
