@@ -52,13 +52,25 @@ struct {
 } ctcp_conn SEC(".maps") __weak;
 
 /* Per-call I/O sizes, by slot: the hottest updates, so per CPU and
- * lock-free. */
+ * lock-free, for the first ctcp_io_percpu_slots slots (--cgroup.max-per-cpu)
+ * ... A new cgroup takes a freed slot before a never used one, so the slots
+ * in use stay below the most cgroups ever tracked at once. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, CTCP_MAX_CGROUPS);
 	__type(key, __u32);
 	__type(value, struct ctcp_io);
 } ctcp_io SEC(".maps") __weak;
+
+/* ... and shared, with atomic adds, for the others: memory per CPU stays
+ * bounded whatever --cgroup.max. Its first ctcp_io_percpu_slots entries are
+ * unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CTCP_MAX_CGROUPS);
+	__type(key, __u32);
+	__type(value, struct ctcp_io);
+} ctcp_io_shared SEC(".maps") __weak;
 
 /* Smoothed RTT samples, a few per connection, by slot: shared, atomic
  * adds. */
@@ -87,6 +99,8 @@ struct {
 /* Slots in the arrays (--cgroup.max plus the two special keys), set at load
  * time. */
 const volatile __u32 ctcp_nslots __weak = CTCP_MAX_CGROUPS;
+/* Entries of ctcp_io, set at load time. */
+const volatile __u32 ctcp_io_percpu_slots __weak = CTCP_MAX_CGROUPS;
 /* The next slot never used yet. */
 __u32 ctcp_next_slot __weak = CTCP_FIRST_FREE_SLOT;
 /* Bumped by user space whenever it frees slots, which invalidates every

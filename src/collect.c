@@ -67,21 +67,26 @@ static int alloc_chunk(struct collector *c, __u32 chunk)
 int collector_init(struct collector *c, const struct kernel_maps *maps)
 {
 	static const struct map_source layout[COLLECT_MAPS] = {
-	    {.percpu = false,
-	     .value_size = sizeof(struct ctcp_conn),
-	     .offset = offsetof(struct cgroup_values, conn)},
-	    {.percpu = true,
-	     .value_size = sizeof(struct ctcp_io),
-	     .offset = offsetof(struct cgroup_values, io)},
-	    {.percpu = false,
-	     .value_size = sizeof(struct ctcp_hist),
-	     .offset = offsetof(struct cgroup_values, rtt)},
+	    [COLLECT_CONN] = {.percpu = false,
+			      .value_size = sizeof(struct ctcp_conn),
+			      .offset = offsetof(struct cgroup_values, conn)},
+	    [COLLECT_IO] = {.percpu = true,
+			    .value_size = sizeof(struct ctcp_io),
+			    .offset = offsetof(struct cgroup_values, io)},
+	    [COLLECT_IO_SHARED] = {.percpu = false,
+				   .value_size = sizeof(struct ctcp_io),
+				   .offset = offsetof(struct cgroup_values, io)},
+	    [COLLECT_RTT] = {.percpu = false,
+			     .value_size = sizeof(struct ctcp_hist),
+			     .offset = offsetof(struct cgroup_values, rtt)},
 	};
 
 	memset(c, 0, sizeof(*c));
 	for (int m = 0; m < COLLECT_MAPS; m++) {
 		c->maps[m] = layout[m];
 		c->maps[m].fd = maps->values_fd[m];
+		c->maps[m].first = maps->values_slots[m].first;
+		c->maps[m].end = maps->values_slots[m].end;
 	}
 	c->slots_fd = maps->slots_fd;
 	c->nslots = maps->nslots;
@@ -151,7 +156,8 @@ static int add_owners(struct collector *c, __u32 count)
 		if (slot >= c->slots_end)
 			c->slots_end = slot + 1;
 		for (int m = 0; m < COLLECT_MAPS; m++)
-			c->entries[m]++;
+			if (slot >= c->maps[m].first && slot < c->maps[m].end)
+				c->entries[m]++;
 	}
 	return 0;
 }
@@ -225,23 +231,29 @@ static void add_values(struct collector *c, const struct map_source *m, const __
 	}
 }
 
-/* Slots up to the last one owned, in chunks. */
+/* The map's slots up to the last one owned. */
+static __u32 end_of(const struct collector *c, const struct map_source *m)
+{
+	return c->slots_end < m->end ? c->slots_end : m->end;
+}
+
+/* In chunks; a batch starts after the key it is given. */
 static int read_values_batched(struct collector *c, const struct map_source *m)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 token = 0, done = 0;
+	__u32 next = m->first, end = end_of(c, m), token = next - 1;
 	int err;
 
-	while (done < c->slots_end) {
-		__u32 count = c->slots_end - done < c->chunk ? c->slots_end - done : c->chunk;
+	while (next < end) {
+		__u32 count = end - next < c->chunk ? end - next : c->chunk;
 
-		err = bpf_map_lookup_batch(m->fd, done ? &token : NULL, &token, c->slot_keys,
+		err = bpf_map_lookup_batch(m->fd, next ? &token : NULL, &token, c->slot_keys,
 					   c->values, &count, &opts);
 		err = err ? -errno : 0;
 		if (err && err != -ENOENT)
-			return unsupported(err) && !done ? -EOPNOTSUPP : err;
+			return unsupported(err) && next == m->first ? -EOPNOTSUPP : err;
 		add_values(c, m, c->slot_keys, count);
-		done += count;
+		next += count;
 		if (err == -ENOENT || !count)
 			break;
 	}
@@ -250,7 +262,7 @@ static int read_values_batched(struct collector *c, const struct map_source *m)
 
 static int read_values_one_by_one(struct collector *c, const struct map_source *m)
 {
-	for (__u32 slot = 0; slot < c->slots_end; slot++) {
+	for (__u32 slot = m->first; slot < end_of(c, m); slot++) {
 		if (!c->sample_of_slot[slot])
 			continue;
 		if (bpf_map_lookup_elem(m->fd, &slot, c->values))

@@ -17,21 +17,37 @@ struct cgroup_sample {
 	struct cgroup_values values;
 };
 
-/* One kernel value array and where its value goes in struct cgroup_values. */
+/* One kernel value array, the slots it holds values of, and where its
+ * value goes in struct cgroup_values. */
 struct map_source {
 	int fd;
+	__u32 first, end;
 	bool percpu;
 	size_t value_size;
 	size_t offset;
 };
 
-#define COLLECT_MAPS 3
+/* The value arrays, in this order everywhere. */
+enum collect_map {
+	COLLECT_CONN,
+	COLLECT_IO,	   /* per CPU, the first slots */
+	COLLECT_IO_SHARED, /* the other slots */
+	COLLECT_RTT,
+	COLLECT_MAPS,
+};
+
+/* A range of slots. */
+struct slot_range {
+	__u32 first, end;
+};
 
 /* The kernel side of the per-cgroup values (filled by the loader). */
 struct kernel_maps {
-	int slots_fd;		     /* cgroup id -> slot */
-	int values_fd[COLLECT_MAPS]; /* conn, io, rtt: arrays indexed by slot */
-	int free_slots_fd;	     /* queue of slots ready for another cgroup */
+	int slots_fd; /* cgroup id -> slot */
+	/* arrays indexed by slot, and the slots each holds values of */
+	int values_fd[COLLECT_MAPS];
+	struct slot_range values_slots[COLLECT_MAPS];
+	int free_slots_fd; /* queue of slots ready for another cgroup */
 	int stats_fd;
 	__u32 *slot_epoch; /* the programs' cache epoch, mapped into memory */
 	__u32 nslots;

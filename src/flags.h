@@ -31,6 +31,8 @@ struct config {
 	struct cgroup_filter filter;
 	/* Cgroups tracked in the kernel; more go to the overflow series. */
 	unsigned int max_cgroups;
+	/* Of those, cgroups whose I/O counters are per CPU. */
+	unsigned int max_per_cpu;
 	const char *telemetry_path;
 	enum log_level log_level;
 	/* Histograms show every bucket_step-th bound: factor 2^bucket_step. */

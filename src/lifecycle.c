@@ -162,7 +162,9 @@ static void reuse_slots(struct lifecycle *lc, long long now)
 			continue;
 		}
 		for (int m = 0; m < COLLECT_MAPS; m++)
-			if (bpf_map_update_elem(lc->maps.values_fd[m], &f.slot, lc->zeros, BPF_ANY))
+			if (f.slot >= lc->maps.values_slots[m].first &&
+			    f.slot < lc->maps.values_slots[m].end &&
+			    bpf_map_update_elem(lc->maps.values_fd[m], &f.slot, lc->zeros, BPF_ANY))
 				zeroed = false;
 		/* A slot that could not be zeroed is never reused. */
 		if (zeroed)

@@ -67,22 +67,33 @@ static int check_privileges(void)
 
 static struct bpf_map *map_at(const struct loader *l, int index)
 {
-	struct bpf_map *maps[COLLECT_MAPS] = {l->skel->maps.ctcp_conn, l->skel->maps.ctcp_io,
-					      l->skel->maps.ctcp_rtt};
+	struct bpf_map *maps[COLLECT_MAPS] = {
+	    [COLLECT_CONN] = l->skel->maps.ctcp_conn,
+	    [COLLECT_IO] = l->skel->maps.ctcp_io,
+	    [COLLECT_IO_SHARED] = l->skel->maps.ctcp_io_shared,
+	    [COLLECT_RTT] = l->skel->maps.ctcp_rtt,
+	};
 
 	return maps[index];
 }
 
-/* Every per-cgroup map has a slot per cgroup: --cgroup.max, and the
- * unattributed and overflow keys. */
-static void set_capacity(struct cgroup_tcp_bpf *skel, __u32 nslots)
+/* Every per-cgroup map has a slot per cgroup and for the unattributed and
+ * overflow keys; the per-CPU I/O values only for the first slots. */
+static void set_capacity(struct cgroup_tcp_bpf *skel, unsigned int max_cgroups,
+			 unsigned int max_per_cpu)
 {
 	struct bpf_map *maps[] = {skel->maps.ctcp_slots, skel->maps.ctcp_free_slots,
-				  skel->maps.ctcp_conn, skel->maps.ctcp_io, skel->maps.ctcp_rtt};
+				  skel->maps.ctcp_conn, skel->maps.ctcp_io_shared,
+				  skel->maps.ctcp_rtt};
+	__u32 nslots = max_cgroups + CTCP_FIRST_FREE_SLOT;
+	__u32 percpu =
+	    (max_per_cpu < max_cgroups ? max_per_cpu : max_cgroups) + CTCP_FIRST_FREE_SLOT;
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		bpf_map__set_max_entries(maps[i], nslots);
+	bpf_map__set_max_entries(skel->maps.ctcp_io, percpu);
 	skel->rodata->ctcp_nslots = nslots;
+	skel->rodata->ctcp_io_percpu_slots = percpu;
 }
 
 static bool is_iterator(const struct bpf_program *prog)
@@ -216,7 +227,7 @@ static int attach_all(struct loader *l)
 	return 0;
 }
 
-int loader_start(struct loader *l, unsigned int max_cgroups)
+int loader_start(struct loader *l, unsigned int max_cgroups, unsigned int max_per_cpu)
 {
 	struct btf *vmlinux = NULL;
 	int err;
@@ -243,7 +254,7 @@ int loader_start(struct loader *l, unsigned int max_cgroups)
 		goto fail;
 	}
 	match_kernel(l, vmlinux);
-	set_capacity(l->skel, max_cgroups + 2);
+	set_capacity(l->skel, max_cgroups, max_per_cpu);
 	err = cgroup_tcp_bpf__load(l->skel);
 	if (err) {
 		explain_load_error(err);
@@ -286,8 +297,12 @@ void loader_maps(const struct loader *l, struct kernel_maps *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->slots_fd = bpf_map__fd(l->skel->maps.ctcp_slots);
-	for (int i = 0; i < COLLECT_MAPS; i++)
+	for (int i = 0; i < COLLECT_MAPS; i++) {
 		out->values_fd[i] = bpf_map__fd(map_at(l, i));
+		out->values_slots[i] = (struct slot_range){0, bpf_map__max_entries(map_at(l, i))};
+	}
+	/* The shared I/O values are of the slots past the per-CPU ones. */
+	out->values_slots[COLLECT_IO_SHARED].first = l->skel->rodata->ctcp_io_percpu_slots;
 	out->free_slots_fd = bpf_map__fd(l->skel->maps.ctcp_free_slots);
 	out->stats_fd = bpf_map__fd(l->skel->maps.ctcp_stats);
 	out->slot_epoch = &l->skel->data->ctcp_slot_epoch;
@@ -296,7 +311,12 @@ void loader_maps(const struct loader *l, struct kernel_maps *out)
 
 const char *loader_map_name(int index)
 {
-	static const char *const names[COLLECT_MAPS] = {"ctcp_conn", "ctcp_io", "ctcp_rtt"};
+	static const char *const names[COLLECT_MAPS] = {
+	    [COLLECT_CONN] = "ctcp_conn",
+	    [COLLECT_IO] = "ctcp_io",
+	    [COLLECT_IO_SHARED] = "ctcp_io_shared",
+	    [COLLECT_RTT] = "ctcp_rtt",
+	};
 
 	return names[index];
 }

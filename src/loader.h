@@ -20,8 +20,9 @@ struct loader {
 	int nlinks;
 };
 
-/* 0 on success; otherwise the reason was logged and everything undone. */
-int loader_start(struct loader *l, unsigned int max_cgroups);
+/* 0 on success; otherwise the reason was logged and everything undone.
+ * max_per_cpu of the max_cgroups cgroups get per-CPU I/O counters. */
+int loader_start(struct loader *l, unsigned int max_cgroups, unsigned int max_per_cpu);
 /* Detaches and unloads everything; safe on a loader that failed to start. */
 void loader_stop(struct loader *l);
 

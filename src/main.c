@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (http_listen(&http, &cfg) || loader_start(&loader, cfg.max_cgroups))
+	if (http_listen(&http, &cfg) || loader_start(&loader, cfg.max_cgroups, cfg.max_per_cpu))
 		goto cleanup;
 	cgroups = open_cgroups();
 	if (!cgroups)

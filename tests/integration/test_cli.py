@@ -135,6 +135,7 @@ class FlagsTest(unittest.TestCase):
             (["--web.listen-address=:99999"], ["--web.listen-address", "99999"]),
             (["--web.telemetry-path=metrics"], ["--web.telemetry-path", "'metrics'"]),
             (["--log.level=loud"], ["--log.level", "loud"]),
+            (["--cgroup.max-per-cpu=-1"], ["--cgroup.max-per-cpu", "'-1'"]),
             (["--log.level", "loud"], ["--log.level", "loud"]),
             (["extra"], ["extra"]),
             (["--web.listen-address"], ["--web.listen-address"]),

@@ -14,6 +14,9 @@ Run as root:  EXPORTER=build/cgroup_tcp_exporter \
 PROMTOOL names promtool (default `promtool`). Without root the test is
 skipped, or fails when CI=true.
 
+The exporter runs with --cgroup.max-per-cpu=0, so that these exact counts
+check the shared I/O counters; test_distributions checks the per-CPU ones.
+
 setUpClass drives all the traffic once (about 4 s); the test methods only
 judge what it recorded. They are numbered because unittest runs methods in
 name order and the shutdown check must come last.
@@ -229,7 +232,8 @@ class CgroupTcpCountersTest(unittest.TestCase):
     @classmethod
     def start_exporter(cls, binary):
         cls.preexisting_bpf = harness.bpf_objects()
-        cls.exporter = harness.Exporter(binary, harness.free_port())
+        cls.exporter = harness.Exporter(binary, harness.free_port(),
+                                        ["--cgroup.max-per-cpu=0"])
         cls.exporter.start(ready_timeout=15)
         progs, maps = harness.bpf_objects()
         cls.bpf_progs = progs - cls.preexisting_bpf[0]

@@ -37,6 +37,8 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.listen_text[0], ":9437");
 	assert_int_equal(cfg.nlisten, 1);
 	assert_int_equal(cfg.max_requests, 40);
+	assert_int_equal(cfg.max_cgroups, 10000);
+	assert_int_equal(cfg.max_per_cpu, 1024);
 	assert_true(cfg.exporter_metrics);
 	assert_string_equal(cfg.telemetry_path, "/metrics");
 	assert_true(cfg.listen[0].any_host);
@@ -91,6 +93,8 @@ static void test_repeated_listen_and_limits(void **state)
 			NULL};
 	char *zero[] = {"x", "--web.max-requests=0", NULL};
 	char *words[] = {"x", "--web.max-requests=many", NULL};
+	char *per_cpu[] = {"x", "--cgroup.max=5", "--cgroup.max-per-cpu=0", NULL};
+	char *per_cpu_big[] = {"x", "--cgroup.max-per-cpu=1000001", NULL};
 	struct config cfg;
 
 	assert_int_equal(parse(ARGC(argv), argv, &cfg), FLAGS_RUN);
@@ -101,6 +105,11 @@ static void test_repeated_listen_and_limits(void **state)
 	assert_int_equal(parse(ARGC(zero), zero, &cfg), FLAGS_BAD);
 	assert_non_null(strstr(err, "bad --web.max-requests '0'"));
 	assert_int_equal(parse(ARGC(words), words, &cfg), FLAGS_BAD);
+	assert_int_equal(parse(ARGC(per_cpu), per_cpu, &cfg), FLAGS_RUN);
+	assert_int_equal(cfg.max_cgroups, 5);
+	assert_int_equal(cfg.max_per_cpu, 0);
+	assert_int_equal(parse(ARGC(per_cpu_big), per_cpu_big, &cfg), FLAGS_BAD);
+	assert_non_null(strstr(err, "bad --cgroup.max-per-cpu '1000001': want a number from 0"));
 }
 
 static void test_ipv6_address(void **state)
