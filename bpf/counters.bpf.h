@@ -42,6 +42,16 @@ struct {
 	__type(value, struct ctcp_slot_cached);
 } ctcp_slot_cache SEC(".maps") __weak;
 
+/* Per CPU: 1 while a program writes a cache entry. A program that
+ * interrupts it (or runs while it is preempted) on that CPU writes none: its
+ * stores could mix with the other's into a wrong entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ctcp_cache_busy SEC(".maps") __weak;
+
 /* Lifecycle counters, gauges and their histograms, by slot: one shared copy
  * per cgroup, changed with atomic adds. */
 struct {
@@ -157,6 +167,27 @@ static __always_inline bool slot_claim(__u64 cgid, __u32 *out)
 	return true;
 }
 
+/* Fills a cache entry: invalid (epoch 0) until complete, so a program
+ * interrupting the write on this CPU misses rather than misreads. */
+static __always_inline void slot_remember(struct ctcp_slot_cached *cached, __u64 cgid, __u32 slot,
+					  __u32 epoch)
+{
+	__u32 zero = 0, *busy = bpf_map_lookup_elem(&ctcp_cache_busy, &zero);
+
+	if (!busy || *busy)
+		return;
+	*busy = 1;
+	barrier();
+	cached->epoch = 0;
+	barrier();
+	cached->cgroup_id = cgid;
+	cached->slot = slot;
+	barrier();
+	cached->epoch = epoch;
+	barrier();
+	*busy = 0;
+}
+
 /* The cache missed: ask ctcp_slots, or claim a slot for a new cgroup, and
  * remember the answer. Not the overflow: while the table is full every
  * event asks again, so each is counted as an overflow event, and a slot
@@ -174,14 +205,8 @@ static __noinline __u32 slot_lookup(__u64 cgid, struct ctcp_slot_cached *cached)
 		count_stat(offsetof(struct ctcp_stats, map_full) / sizeof(__u64));
 		return CTCP_OVERFLOW_SLOT;
 	}
-	if (cached) {
-		cached->epoch = 0;
-		barrier();
-		cached->cgroup_id = cgid;
-		cached->slot = slot;
-		barrier();
-		cached->epoch = epoch;
-	}
+	if (cached)
+		slot_remember(cached, cgid, slot, epoch);
 	return slot;
 }
 
