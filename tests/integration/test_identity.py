@@ -14,8 +14,9 @@ cgroups quickly. The test checks:
   of each cgroup exactly, their order, and that every family carries them;
 - --cgroup.include / --cgroup.exclude;
 - a removed cgroup: shown once more with its last values, then gone, its
-  kernel map entries freed; a cgroup created, used and removed between two
-  scrapes is still shown;
+  kernel map entries freed, its slot reused by a new cgroup that starts from
+  zero; a cgroup created, used and removed between two scrapes is still
+  shown;
 - churn: 1000 cgroups made, used once and removed (CTCP_SOAK=long: 10000,
   CTCP_SOAK=N: N), every connect counted once, map entries and resident
   memory flat;
@@ -460,7 +461,8 @@ class IdentityTest(unittest.TestCase):
     def test_3_removed_cgroup(self):
         """A cgroup seen alive with 3 connects, then removed: the next scrape
         still shows it with 3, then it leaves /metrics and its map entries
-        are freed."""
+        are freed. A cgroup made once its slot can be reused (a second
+        later) shows its own 2 connects only."""
         self.connect_from(None)   # the sink's and the driver's entries exist
         baseline = map_entries(self.scrape())
         cgroup = self.temp_cgroup("gone")
@@ -483,6 +485,17 @@ class IdentityTest(unittest.TestCase):
         self.assertEqual(map_entries(body), baseline)
         note(f"removed cgroup: gone {took} scrape(s) after the first one that "
              f"showed it removed; map entries {baseline}")
+
+        time.sleep(1.1)
+        self.scrape()   # gives the freed slot back to the programs
+        successor = self.temp_cgroup("successor")
+        self.connect_from(successor, 2)
+        body = self.poll(lambda b: opened(b, successor.label) == 2)
+        series = opened_series(body).get(successor.label, {})
+        self.assertEqual({d: v for d, (v, _) in series.items()},
+                         {"outbound": 2, "inbound": 0},
+                         "the successor's own connects only\n"
+                         + body_lines_of(body, successor.label))
 
     def test_4_short_lived_cgroup(self):
         """A (Docker-named) cgroup created, used for 2 connects and removed
