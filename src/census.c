@@ -21,6 +21,12 @@ struct census {
 	int link_fd;
 	int visited;
 	int err;
+	/* the namespace the census thread is in */
+	ino_t current;
+	/* /proc/PID/ns/net of other users' processes (needs CAP_SYS_PTRACE) */
+	int not_opened;
+	/* namespaces setns() refused (needs CAP_SYS_ADMIN) */
+	int not_entered;
 	/* inode numbers of the namespaces already visited */
 	ino_t seen[MAX_NETNS];
 	int nseen;
@@ -43,17 +49,27 @@ static void visit(struct census *c, const char *ns_path)
 	int nsfd, iter;
 
 	nsfd = open(ns_path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0)
-		return; /* the process is gone */
+	if (nsfd < 0) {
+		/* Otherwise the process is gone. */
+		if (errno == EACCES || errno == EPERM)
+			c->not_opened++;
+		return;
+	}
 	if (fstat(nsfd, &st) || c->nseen == MAX_NETNS)
 		goto out;
 	for (int i = 0; i < c->nseen; i++)
 		if (c->seen[i] == st.st_ino)
 			goto out;
 	c->seen[c->nseen++] = st.st_ino;
-	if (setns(nsfd, CLONE_NEWNET)) {
-		log_warn("census: cannot enter network namespace %s: %s", ns_path, strerror(errno));
-		goto out;
+	/* The thread's own namespace needs no setns(), nor its privilege. */
+	if (st.st_ino != c->current) {
+		if (setns(nsfd, CLONE_NEWNET)) {
+			log_debug("census: cannot enter network namespace %s: %s", ns_path,
+				  strerror(errno));
+			c->not_entered++;
+			goto out;
+		}
+		c->current = st.st_ino;
 	}
 	iter = bpf_iter_create(c->link_fd);
 	if (iter < 0) {
@@ -87,7 +103,10 @@ static void visit_dir(struct census *c, const char *dir, const char *suffix, int
 static void *census_thread(void *arg)
 {
 	struct census *c = arg;
+	struct stat st;
 
+	if (stat("/proc/thread-self/ns/net", &st) == 0)
+		c->current = st.st_ino;
 	visit(c, "/proc/self/ns/net"); /* our own first */
 	visit_dir(c, "/proc", "/ns/net", 1);
 	/* Namespaces kept by a bind mount, with no process in them. */
@@ -114,6 +133,15 @@ int census_run(struct bpf_program *iter_prog)
 	ret = pthread_create(&thread, NULL, census_thread, c);
 	if (ret == 0) {
 		pthread_join(thread, NULL);
+		if (c->not_entered)
+			log_warn(
+			    "census: %d network namespace(s) not searched: entering them needs "
+			    "CAP_SYS_ADMIN",
+			    c->not_entered);
+		if (c->not_opened)
+			log_warn("census: the network namespaces of %d process(es) of other users "
+				 "not searched: opening them needs CAP_SYS_PTRACE",
+				 c->not_opened);
 		ret = c->err ? c->err : c->visited;
 	} else {
 		ret = -ret;

@@ -2,27 +2,17 @@
 #include "cgroups.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <limits.h>
+#include <fts.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <unistd.h>
 
 #include "idmap.h"
-
-/* File handle type of kernfs, whose 8 bytes are the cgroup id. */
-#define FILEID_KERNFS	    0xfe
-#define CGROUP2_SUPER_MAGIC 0x63677270
 
 struct cgroups {
 	char *root;
 	size_t rootlen;
-	int root_fd;
-	bool handles; /* open_by_handle_at works here */
-	bool walked;  /* this scrape already walked the tree */
+	bool walked; /* this scrape already walked the tree */
 	size_t misses;
 	/* id -> path; a NULL path means known not to resolve */
 	struct idmap cache;
@@ -76,79 +66,51 @@ static char *relative_path(const struct cgroups *cg, const char *abs)
 	return strdup(rel);
 }
 
-/* Returns 0 with *path set (NULL: the cgroup is gone), or -1 when handles
- * cannot be used here at all. */
-static int resolve_by_handle(struct cgroups *cg, uint64_t id, char **path)
-{
-	union {
-		struct file_handle fh;
-		char space[sizeof(struct file_handle) + sizeof(uint64_t)];
-	} h;
-	char link[64], target[PATH_MAX + 1];
-	ssize_t n;
-	int fd;
-
-	*path = NULL;
-	h.fh.handle_bytes = sizeof(uint64_t);
-	h.fh.handle_type = FILEID_KERNFS;
-	memcpy(h.fh.f_handle, &id, sizeof(id));
-	fd = open_by_handle_at(cg->root_fd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ESTALE || errno == ENOENT || errno == ENOTDIR ? 0 : -1;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	close(fd);
-	if (n <= 0 || n >= (ssize_t)sizeof(target) - 1)
-		return 0;
-	target[n] = '\0';
-	*path = relative_path(cg, target);
-	return 0;
-}
-
-static struct cgroups *walking;
-
-static int walk_one(const char *fpath, const struct stat *st, int type, struct FTW *ftw)
-{
-	struct idmap_slot *s;
-
-	if (type != FTW_D)
-		return 0;
-	s = idmap_find(&walking->cache, (uint64_t)st->st_ino);
-	if (s->id && s->value)
-		return 0;
-	cache_put(walking, (uint64_t)st->st_ino, relative_path(walking, fpath));
-	return 0;
-}
-
-/* nftw has no context argument; walks are rare and serialized by the
- * scrape lock, so a static pointer is enough. */
+/* Names every directory of the tree not named yet. Only directories are
+ * looked at (FTS_NOSTAT): a cgroup directory holds dozens of files, and
+ * nftw() would stat each of them. fts still stats directories, to descend
+ * into them, and keeps their inode in fts_ino. Mounts inside the tree are
+ * not crossed. */
 static void walk_tree(struct cgroups *cg)
 {
-	walking = cg;
-	nftw(cg->root, walk_one, 32, FTW_PHYS | FTW_MOUNT);
-	walking = NULL;
+	char *paths[] = {cg->root, NULL};
+	FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_NOSTAT | FTS_NOCHDIR | FTS_XDEV, NULL);
+	FTSENT *e;
+
 	cg->walked = true;
+	if (!fts)
+		return;
+	while ((e = fts_read(fts))) {
+		struct idmap_slot *s;
+
+		if (e->fts_info != FTS_D)
+			continue;
+		s = idmap_find(&cg->cache, (uint64_t)e->fts_ino);
+		if (!s->id || !s->value)
+			cache_put(cg, (uint64_t)e->fts_ino, relative_path(cg, e->fts_path));
+	}
+	fts_close(fts);
 }
 
 struct cgroups *cgroups_open(const char *root)
 {
 	struct cgroups *cg = calloc(1, sizeof(*cg));
-	struct statfs fs;
+	struct stat st;
 
 	if (!cg)
 		return NULL;
-	cg->root_fd = -1;
 	cg->root = realpath(root, NULL);
-	if (!cg->root)
+	if (!cg->root || stat(cg->root, &st))
 		goto fail;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto fail;
+	}
 	cg->rootlen = strlen(cg->root);
 	if (cg->rootlen == 1) /* "/": keep the leading slash of relative paths */
 		cg->rootlen = 0;
-	cg->root_fd = open(cg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cg->root_fd < 0 || idmap_init(&cg->cache))
+	if (idmap_init(&cg->cache))
 		goto fail;
-	/* Handles name kernfs nodes only on a real cgroup2 mount. */
-	cg->handles = fstatfs(cg->root_fd, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
 	return cg;
 fail:
 	cgroups_close(cg);
@@ -164,8 +126,6 @@ void cgroups_close(struct cgroups *cg)
 	for (size_t i = 0; i < cg->cache.cap; i++)
 		free(cg->cache.slots[i].value);
 	idmap_free(&cg->cache);
-	if (cg->root_fd >= 0)
-		close(cg->root_fd);
 	free(cg->root);
 	free(cg);
 	errno = saved;
@@ -215,7 +175,6 @@ size_t cgroups_misses(const struct cgroups *cg)
 const struct cgroup_info *cgroups_lookup(struct cgroups *cg, uint64_t id)
 {
 	struct idmap_slot *s;
-	char *path = NULL;
 
 	if (id == 0)
 		return NULL;
@@ -223,11 +182,9 @@ const struct cgroup_info *cgroups_lookup(struct cgroups *cg, uint64_t id)
 	if (s->id)
 		return s->value;
 	cg->misses++;
-	if (cg->handles && resolve_by_handle(cg, id, &path) == 0)
-		return cache_put(cg, id, path);
-	/* No handles (unprivileged, or not a cgroupfs): walk, once per scrape,
-	 * and only for ids never seen, so gone cgroups cost nothing later. */
-	cg->handles = false;
+	/* Without privilege an id cannot be opened as a file handle: walk,
+	 * once per scrape and only for ids never seen, so gone cgroups cost
+	 * nothing later. */
 	if (!cg->walked)
 		walk_tree(cg);
 	s = idmap_find(&cg->cache, id);

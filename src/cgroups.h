@@ -1,7 +1,7 @@
 /* cgroup id -> path, relative to the cgroup2 root. An id is the inode number
  * of the cgroup's directory. Names are cached for the exporter's lifetime;
- * new ids are resolved by file handle, or by one walk of the tree per scrape
- * when handles are not available. */
+ * new ids are resolved by one walk of the tree per scrape, which needs no
+ * privilege (a file handle would need CAP_DAC_READ_SEARCH). */
 #ifndef CGROUPS_H
 #define CGROUPS_H
 
@@ -19,8 +19,8 @@ struct cgroup_info {
 
 struct cgroups;
 
-/* root: a cgroup2 mount point, or a plain directory tree for tests (then
- * only walking resolves ids). Returns NULL and sets errno on failure. */
+/* root: a cgroup2 mount point, or a plain directory tree for tests.
+ * Returns NULL and sets errno on failure. */
 struct cgroups *cgroups_open(const char *root);
 void cgroups_close(struct cgroups *cg);
 

@@ -25,6 +25,7 @@ enum {
 	OPT_EXCLUDE,
 	OPT_MAX_CGROUPS,
 	OPT_MAX_PER_CPU,
+	OPT_RUNAS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -41,6 +42,7 @@ static const struct option options[] = {
     {"cgroup.exclude", required_argument, NULL, OPT_EXCLUDE},
     {"cgroup.max", required_argument, NULL, OPT_MAX_CGROUPS},
     {"cgroup.max-per-cpu", required_argument, NULL, OPT_MAX_PER_CPU},
+    {"runas", required_argument, NULL, OPT_RUNAS},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -50,7 +52,8 @@ static const char usage[] =
     "usage: cgroup_tcp_exporter [flags]\n"
     "\n"
     "Serves per-cgroup TCP metrics (connections, failures, resets, retransmits,\n"
-    "bytes) counted by eBPF programs, for Prometheus. Needs root at start.\n"
+    "bytes) counted by eBPF programs, for Prometheus. Needs root at start and\n"
+    "drops every capability once started.\n"
     "\n"
     "Flags:\n"
     "  --web.listen-address=ADDR  address to listen on, repeatable: host:port, :port (every\n"
@@ -69,6 +72,8 @@ static const char usage[] =
     "                             names (default /var/log/containers)\n"
     "  --histogram.bucket-factor=N  ratio of adjacent histogram bounds: 2, 4 or 8;\n"
     "                             4 and 8 merge buckets for fewer series (default 2)\n"
+    "  --runas=USER[:GROUP]       once started, run as this user (name or number) and\n"
+    "                             its groups, or this group only\n"
     "  --log.level=LEVEL          error, warn, info or debug (default info)\n"
     "  --help                     show this help and exit\n"
     "  --version                  show the version and exit\n"
@@ -305,6 +310,10 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 				    optarg);
 				return FLAGS_BAD;
 			}
+			break;
+		case OPT_RUNAS:
+			if (runas_parse(optarg, &cfg->runas, err, errlen))
+				return FLAGS_BAD;
 			break;
 		case OPT_TELEMETRY:
 			cfg->telemetry_path = optarg;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include "filter.h"
 #include "log.h"
+#include "privileges.h"
 
 struct listen_addr {
 	struct sockaddr_storage addr;
@@ -37,6 +38,8 @@ struct config {
 	enum log_level log_level;
 	/* Histograms show every bucket_step-th bound: factor 2^bucket_step. */
 	unsigned int bucket_step;
+	/* --runas: the user to become once started */
+	struct runas runas;
 };
 
 enum flags_result {

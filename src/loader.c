@@ -9,17 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/types.h>
 
 #include "cgroup_tcp.h"
 #include "cgroup_tcp.skel.h"
 #include "census.h"
 #include "log.h"
+#include "privileges.h"
 
-#define VMLINUX_BTF   "/sys/kernel/btf/vmlinux"
-#define CAP_SYS_ADMIN 21
-#define CAP_PERFMON   38
-#define CAP_BPF	      39
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -38,27 +37,10 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-static unsigned long long effective_caps(void)
-{
-	unsigned long long caps = 0;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
-	return caps;
-}
-
 static int check_privileges(void)
 {
-	unsigned long long caps = effective_caps();
-	bool bpf_ok = (caps >> CAP_BPF & 1) && (caps >> CAP_PERFMON & 1);
-
-	if (bpf_ok || (caps >> CAP_SYS_ADMIN & 1))
+	if ((privileges_have(CAP_BPF) && privileges_have(CAP_PERFMON)) ||
+	    privileges_have(CAP_SYS_ADMIN))
 		return 0;
 	log_error("not enough privilege to load BPF programs: run as root (needs CAP_BPF and "
 		  "CAP_PERFMON, or CAP_SYS_ADMIN)");

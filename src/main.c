@@ -1,5 +1,6 @@
-/* cgroup_tcp_exporter: parse flags, load and attach the BPF programs, serve
- * /metrics until SIGINT or SIGTERM, then detach everything and exit 0. */
+/* cgroup_tcp_exporter: parse flags, load and attach the BPF programs, drop
+ * privileges, serve /metrics until SIGINT or SIGTERM, then detach everything
+ * and exit 0. */
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include "http.h"
 #include "loader.h"
 #include "log.h"
+#include "privileges.h"
 #include "scrape.h"
 
 enum {
@@ -91,7 +93,10 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	scraper_ready = true;
-	if (http_serve(&http, &scraper))
+	/* Everything that needs privilege is done: the sockets are open, the
+	 * programs attached, the census run. Before http_serve starts threads,
+	 * whose capabilities would be their own. */
+	if (privileges_drop(&cfg.runas, loader_removed_fd(&loader)) || http_serve(&http, &scraper))
 		goto cleanup;
 
 	if (sigwait(&stop, &sig) == 0)

@@ -569,6 +569,53 @@ def bpf_objects(prefix="ctcp_"):
     return prog_ids, map_ids
 
 
+def held_bpf_maps(pid):
+    """{name: id} of the BPF maps process `pid` holds, read from its
+    /proc/PID/fdinfo (map fds there have a map_id line), so other loaders'
+    maps of the same name are not taken for it."""
+    ids = set()
+    fdinfo = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                ids.update(int(line.split()[1]) for line in f
+                           if line.startswith("map_id:"))
+        except FileNotFoundError:
+            pass  # closed meanwhile
+    maps = json.loads(run(["bpftool", "-j", "map", "show"]).stdout or "[]")
+    return {m.get("name", ""): m["id"] for m in maps if m["id"] in ids}
+
+
+def bpf_map_has_key(map_id, key):
+    """Whether a map keyed by a u64 (a cgroup id) has this key."""
+    hex_bytes = [f"0x{b:02x}" for b in key.to_bytes(8, "little")]
+    argv = ["bpftool", "-j", "map", "lookup", "id", str(map_id), "key"] + hex_bytes
+    out = run(argv, check=False)
+    # A missing key prints null, with status 0 or 254 depending on the map.
+    if out.stdout.strip() == "null":
+        return False
+    if out.returncode != 0:
+        raise RuntimeError(f"{argv!r} exited {out.returncode}:\n{out.stdout}{out.stderr}")
+    return True
+
+
+BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
+
+
+def enable_bpf_stats():
+    """Turns on kernel.bpf_stats_enabled (program run counts and times);
+    returns a function that puts back the old value."""
+    with open(BPF_STATS) as f:
+        before = f.read().strip()
+    with open(BPF_STATS, "w") as f:
+        f.write("1")
+
+    def restore():
+        with open(BPF_STATS, "w") as f:
+            f.write(before)
+    return restore
+
+
 # --------------------------------------------------------------- exposition
 
 def parse_samples(body):

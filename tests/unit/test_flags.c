@@ -7,6 +7,8 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -190,6 +192,89 @@ static void test_bad_flags(void **state)
 	expect_bad(ARGC(novalue2), novalue2, "flag '--help' takes no value");
 }
 
+static const struct runas *runas_of(const char *text, struct config *cfg)
+{
+	char flag[128];
+	char *argv[] = {"x", flag, NULL};
+
+	snprintf(flag, sizeof(flag), "--runas=%s", text);
+	assert_int_equal(parse(ARGC(argv), argv, cfg), FLAGS_RUN);
+	assert_true(cfg->runas.set);
+	return &cfg->runas;
+}
+
+/* Names and numbers; without a group the user's own and its supplementary
+ * groups (by name), with one that group only. */
+static void test_runas(void **state)
+{
+	const struct passwd *nobody = getpwnam("nobody");
+	char *none[] = {"x", NULL};
+	struct config cfg;
+	const struct runas *r;
+	uid_t uid;
+	gid_t gid;
+	char group[64], numeric[64];
+
+	assert_non_null(nobody);
+	uid = nobody->pw_uid;
+	gid = nobody->pw_gid;
+	assert_non_null(getgrgid(gid));
+	snprintf(group, sizeof(group), "nobody:%s", getgrgid(gid)->gr_name);
+
+	assert_int_equal(parse(ARGC(none), none, &cfg), FLAGS_RUN);
+	assert_false(cfg.runas.set);
+
+	r = runas_of("nobody", &cfg);
+	assert_int_equal(r->uid, uid);
+	assert_int_equal(r->gid, gid);
+	assert_string_equal(r->user, "nobody");
+
+	snprintf(numeric, sizeof(numeric), "%u", (unsigned)uid);
+	r = runas_of(numeric, &cfg);
+	assert_int_equal(r->uid, uid);
+	assert_int_equal(r->gid, gid);
+	assert_string_equal(r->user, "nobody");
+
+	r = runas_of(group, &cfg);
+	assert_int_equal(r->uid, uid);
+	assert_int_equal(r->gid, gid);
+	assert_string_equal(r->user, "");
+
+	/* Numbers need no database entry when the group is given. */
+	r = runas_of("4000000001:4000000002", &cfg);
+	assert_int_equal(r->uid, 4000000001u);
+	assert_int_equal(r->gid, 4000000002u);
+	assert_string_equal(r->user, "");
+}
+
+static void test_bad_runas(void **state)
+{
+	char *root[] = {"x", "--runas=root", NULL};
+	char *zero[] = {"x", "--runas", "0:0", NULL};
+	char *unknown[] = {"x", "--runas=no-such-user-ctcp", NULL};
+	char *no_group[] = {"x", "--runas=4000000001", NULL};
+	char *bad_group[] = {"x", "--runas=nobody:no-such-group-ctcp", NULL};
+	char *empty[] = {"x", "--runas=", NULL};
+	char *empty_user[] = {"x", "--runas=:5", NULL};
+	char *empty_group[] = {"x", "--runas=nobody:", NULL};
+	char *minus_one[] = {"x", "--runas=4294967295:1", NULL};
+	char *too_big[] = {"x", "--runas=99999999999:1", NULL};
+	char *no_value[] = {"x", "--runas", NULL};
+
+	expect_bad(ARGC(root), root, "bad --runas 'root': that is root");
+	expect_bad(ARGC(zero), zero, "bad --runas '0:0': that is root");
+	expect_bad(ARGC(unknown), unknown, "bad --runas 'no-such-user-ctcp': no such user");
+	expect_bad(ARGC(no_group), no_group, "give the group too, as UID:GID");
+	expect_bad(ARGC(bad_group), bad_group, "no such group");
+	expect_bad(ARGC(empty), empty, "want USER or USER:GROUP");
+	expect_bad(ARGC(empty_user), empty_user, "want USER or USER:GROUP");
+	expect_bad(ARGC(empty_group), empty_group, "want USER or USER:GROUP");
+	/* (uid_t)-1 means "unchanged" to setresuid(): not a user. */
+	expect_bad(ARGC(minus_one), minus_one, "no such user");
+	expect_bad(ARGC(too_big), too_big, "no such user");
+	expect_bad(ARGC(no_value), no_value, "needs a value");
+}
+
 static void test_help_and_version_exit_ok(void **state)
 {
 	char *help[] = {"x", "--help", NULL};
@@ -210,6 +295,8 @@ int main(void)
 	    cmocka_unit_test(test_repeated_listen_and_limits),
 	    cmocka_unit_test(test_bad_listen_addresses),
 	    cmocka_unit_test(test_bad_flags),
+	    cmocka_unit_test(test_runas),
+	    cmocka_unit_test(test_bad_runas),
 	    cmocka_unit_test(test_help_and_version_exit_ok),
 	};
 
