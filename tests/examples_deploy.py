@@ -4,8 +4,9 @@
 Every Kubernetes YAML document parses and has apiVersion, kind and
 metadata.name; the DaemonSet's selector matches its pod labels, its
 container has an image, port 9437, probes on that port, resources, drops
-ALL capabilities and adds the ones the exporter needs, and mounts every host
-path read-only; the Service and PodMonitor select those pods and name a real
+ALL capabilities and adds the ones the exporter needs (SETUID and SETGID
+with --runas, which must not name root), and mounts every host path
+read-only; the Service and PodMonitor select those pods and name a real
 port; the PodMonitor's job is the one the example rules expect. The systemd
 unit passes `systemd-analyze verify` (when present) and has its sections and
 hardening; the Containerfile has its stages and copies the binary.
@@ -28,7 +29,7 @@ import yaml
 ROOT = os.environ.get("SOURCE_ROOT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DEPLOY = os.path.join(ROOT, "deploy")
 PORT = 9437
-NEEDED_CAPS = {"BPF", "PERFMON"}
+NEEDED_CAPS = {"BPF", "PERFMON", "SETPCAP"}
 HOST_PATHS = {"/sys/fs/cgroup", "/sys/kernel/btf", "/var/log/containers"}
 
 
@@ -100,6 +101,11 @@ class Kubernetes(unittest.TestCase):
         self.assertIn("ALL", caps.get("drop", []))
         self.assertTrue(NEEDED_CAPS <= set(caps.get("add", [])),
                         f"capabilities.add lacks {NEEDED_CAPS - set(caps.get('add', []))}")
+        runas = [a for a in self.container.get("args", []) if a.startswith("--runas=")]
+        if runas:
+            self.assertNotIn(runas[0].split("=", 1)[1].split(":")[0], ("0", "root"))
+            self.assertTrue({"SETUID", "SETGID"} <= set(caps.get("add", [])),
+                            "--runas needs SETUID and SETGID at start")
         self.assertIs(sc.get("readOnlyRootFilesystem"), True)
         self.assertIs(sc.get("allowPrivilegeEscalation"), False)
         self.assertNotEqual(sc.get("privileged"), True)
@@ -170,7 +176,7 @@ class Systemd(unittest.TestCase):
                     settings.setdefault(m.group(1), []).append(m.group(2))
         ambient = set(" ".join(settings.get("AmbientCapabilities", [])).split())
         bounding = set(" ".join(settings.get("CapabilityBoundingSet", [])).split())
-        self.assertTrue({"CAP_BPF", "CAP_PERFMON"} <= ambient)
+        self.assertTrue({"CAP_BPF", "CAP_PERFMON", "CAP_SETPCAP"} <= ambient)
         self.assertEqual(ambient, bounding, "ambient and bounding sets differ")
         self.assertNotIn("User", settings, "a fixed User= with DynamicUser=")
         for key, value in (("DynamicUser", "yes"), ("NoNewPrivileges", "yes"),
@@ -208,7 +214,7 @@ class Containerfile(unittest.TestCase):
         self.assertTrue(all("debian:12" in image for image in froms), froms)
         self.assertRegex(text, r"(?m)^RUN .*scripts/setup|^\s+&& scripts/setup")
         self.assertRegex(text, r"(?m)^COPY --from=\S+ \S*build/cgroup_tcp_exporter \S+")
-        for lib in ("libbpf1", "libelf1", "libmicrohttpd12", "zlib1g"):
+        for lib in ("libbpf1", "libcap2", "libelf1", "libmicrohttpd12", "zlib1g"):
             self.assertIn(lib, text)
         self.assertRegex(text, rf"(?m)^EXPOSE {PORT}\b")
         self.assertRegex(text, r"(?m)^ENTRYPOINT .*cgroup_tcp_exporter")
