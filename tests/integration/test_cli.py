@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-FLAGS = ("--web.listen-address", "--web.telemetry-path", "--log.level",
+FLAGS = ("--web.listen-address", "--web.telemetry-path", "--log.level", "--runas",
          "--help", "--version")
 NEEDS_ROOT = harness.NEEDS_ROOT
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
