@@ -139,8 +139,9 @@ int census_run(struct bpf_program *iter_prog)
 			    "CAP_SYS_ADMIN",
 			    c->not_entered);
 		if (c->not_opened)
-			log_warn("census: the network namespaces of %d process(es) of other users "
-				 "not searched: opening them needs CAP_SYS_PTRACE",
+			log_warn("census: /proc/PID/ns/net of %d process(es) of other users not "
+				 "opened (needs CAP_SYS_PTRACE): namespaces only they are in are "
+				 "not searched",
 				 c->not_opened);
 		ret = c->err ? c->err : c->visited;
 	} else {
