@@ -44,6 +44,9 @@ struct ctcp_removed {
 	char path[CTCP_PATH_MAX]; /* relative to the cgroup2 root, maybe cut */
 };
 
+/* Cgroups made since the start whose name user space has not taken yet. */
+#define CTCP_MAX_CREATED 16384
+
 enum ctcp_direction {
 	CTCP_OUTBOUND,
 	CTCP_INBOUND,

@@ -1,17 +1,21 @@
 /* cgroup id -> path resolution with a cache. */
 #include "cgroups.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <fts.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cgroup_tcp.h"
 #include "idmap.h"
+#include "log.h"
 
 struct cgroups {
 	char *root;
 	size_t rootlen;
+	int created_fd;
 	bool walked; /* this scrape already walked the tree */
 	size_t misses;
 	/* id -> path; a NULL path means known not to resolve */
@@ -76,6 +80,7 @@ static void walk_tree(struct cgroups *cg)
 	char *paths[] = {cg->root, NULL};
 	FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_NOSTAT | FTS_NOCHDIR | FTS_XDEV, NULL);
 	FTSENT *e;
+	size_t dirs = 0;
 
 	cg->walked = true;
 	if (!fts)
@@ -85,14 +90,16 @@ static void walk_tree(struct cgroups *cg)
 
 		if (e->fts_info != FTS_D)
 			continue;
+		dirs++;
 		s = idmap_find(&cg->cache, (uint64_t)e->fts_ino);
 		if (!s->id || !s->value)
 			cache_put(cg, (uint64_t)e->fts_ino, relative_path(cg, e->fts_path));
 	}
 	fts_close(fts);
+	log_debug("walked the cgroup tree: %zu cgroups", dirs);
 }
 
-struct cgroups *cgroups_open(const char *root)
+struct cgroups *cgroups_open(const char *root, int created_fd)
 {
 	struct cgroups *cg = calloc(1, sizeof(*cg));
 	struct stat st;
@@ -109,8 +116,11 @@ struct cgroups *cgroups_open(const char *root)
 	cg->rootlen = strlen(cg->root);
 	if (cg->rootlen == 1) /* "/": keep the leading slash of relative paths */
 		cg->rootlen = 0;
+	cg->created_fd = created_fd;
 	if (idmap_init(&cg->cache))
 		goto fail;
+	/* At start rather than in the first scrape, which would take it. */
+	walk_tree(cg);
 	return cg;
 fail:
 	cgroups_close(cg);
@@ -172,9 +182,24 @@ size_t cgroups_misses(const struct cgroups *cg)
 	return cg->misses;
 }
 
+/* The path the kernel reported when the cgroup was made (relative to the
+ * hierarchy's root, like the walk's when the cgroup2 root is mounted), or
+ * NULL. The entry is taken: the map keeps only names nobody asked for. */
+static char *created_path(struct cgroups *cg, uint64_t id)
+{
+	char path[CTCP_PATH_MAX];
+
+	if (cg->created_fd < 0 || bpf_map_lookup_elem(cg->created_fd, &id, path))
+		return NULL;
+	bpf_map_delete_elem(cg->created_fd, &id);
+	path[sizeof(path) - 1] = '\0';
+	return path[0] == '/' ? strdup(path) : NULL;
+}
+
 const struct cgroup_info *cgroups_lookup(struct cgroups *cg, uint64_t id)
 {
 	struct idmap_slot *s;
+	char *path;
 
 	if (id == 0)
 		return NULL;
@@ -182,9 +207,11 @@ const struct cgroup_info *cgroups_lookup(struct cgroups *cg, uint64_t id)
 	if (s->id)
 		return s->value;
 	cg->misses++;
-	/* Without privilege an id cannot be opened as a file handle: walk,
-	 * once per scrape and only for ids never seen, so gone cgroups cost
-	 * nothing later. */
+	path = created_path(cg, id);
+	if (path)
+		return cache_put(cg, id, path);
+	/* Walk, once per scrape and only for ids never seen, so gone cgroups
+	 * cost nothing later. */
 	if (!cg->walked)
 		walk_tree(cg);
 	s = idmap_find(&cg->cache, id);

@@ -1,7 +1,9 @@
 /* cgroup id -> path, relative to the cgroup2 root. An id is the inode number
- * of the cgroup's directory. Names are cached for the exporter's lifetime;
- * new ids are resolved by one walk of the tree per scrape, which needs no
- * privilege (a file handle would need CAP_DAC_READ_SEARCH). */
+ * of the cgroup's directory. Names are cached for the exporter's lifetime.
+ * The cgroups of the start are named by a walk of the tree; later ones by
+ * the path the kernel reported when they were made, or else by one more
+ * walk per scrape. Neither needs privilege (opening a cgroup by its id
+ * would need CAP_DAC_READ_SEARCH). */
 #ifndef CGROUPS_H
 #define CGROUPS_H
 
@@ -19,9 +21,10 @@ struct cgroup_info {
 
 struct cgroups;
 
-/* root: a cgroup2 mount point, or a plain directory tree for tests.
- * Returns NULL and sets errno on failure. */
-struct cgroups *cgroups_open(const char *root);
+/* root: a cgroup2 mount point, or a plain directory tree for tests;
+ * created_fd: the BPF map of new cgroups' paths by id, or -1. Walks the tree
+ * once. Returns NULL and sets errno on failure. */
+struct cgroups *cgroups_open(const char *root, int created_fd);
 void cgroups_close(struct cgroups *cg);
 
 const char *cgroups_root(const struct cgroups *cg);

@@ -339,3 +339,8 @@ int loader_removed_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.ctcp_removed);
 }
+
+int loader_created_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.ctcp_created);
+}

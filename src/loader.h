@@ -43,5 +43,7 @@ unsigned int loader_map_capacity(const struct loader *l, int index);
 /* The per-cgroup maps, for the collector and the lifecycle. */
 void loader_maps(const struct loader *l, struct kernel_maps *out);
 int loader_removed_fd(const struct loader *l);
+/* Paths of cgroups made since the start, by id (bpf/lifecycle.bpf.c). */
+int loader_created_fd(const struct loader *l);
 
 #endif /* LOADER_H */

@@ -21,7 +21,7 @@ enum {
 	EXIT_USAGE = 2,	  /* bad flags */
 };
 
-static struct cgroups *open_cgroups(void)
+static struct cgroups *open_cgroups(const struct loader *loader)
 {
 	char mount[4096];
 	struct cgroups *cg;
@@ -39,7 +39,7 @@ static struct cgroups *open_cgroups(void)
 			  "one, e.g. mount -t cgroup2 none /sys/fs/cgroup/unified");
 		return NULL;
 	}
-	cg = cgroups_open(mount);
+	cg = cgroups_open(mount, loader_created_fd(loader));
 	if (!cg)
 		log_error("cannot open the cgroup2 mount %s: %s", mount, strerror(errno));
 	else
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 
 	if (http_listen(&http, &cfg) || loader_start(&loader, cfg.max_cgroups, cfg.max_per_cpu))
 		goto cleanup;
-	cgroups = open_cgroups();
+	cgroups = open_cgroups(&loader);
 	if (!cgroups)
 		goto cleanup;
 	if (scraper_init(&scraper, &loader, cgroups, &cfg)) {

@@ -1,5 +1,6 @@
-/* What naming a new cgroup costs: a scrape that meets an unknown cgroup id
- * walks the cgroup tree once (src/cgroups.c). Makes a tree of N cgroups
+/* What naming a new cgroup costs when the kernel did not report its path
+ * (src/cgroups.c): a scrape that meets such an id walks the cgroup tree
+ * once, as the start does. Makes a tree of N cgroups
  * (default 1000 and 10000) in a private directory under the cgroup2 mount,
  * times a few scrapes that each meet one new cgroup, prints the median walk
  * in ms and in µs per cgroup, and removes the tree. Needs root.
@@ -88,11 +89,9 @@ static int measure(const char *mount, long n)
 			strerror(errno));
 		goto out;
 	}
-	cg = cgroups_open(base);
+	cg = cgroups_open(base, -1);
 	if (!cg)
 		goto out;
-	cgroups_begin_scrape(cg);
-	cgroups_lookup(cg, 1); /* the first walk names the whole tree */
 	for (int r = 0; r < ROUNDS; r++) {
 		double start;
 

@@ -91,7 +91,7 @@ static int teardown(void **state)
 static void test_resolves_every_directory(void **state)
 {
 	struct tree *t = *state;
-	struct cgroups *cg = cgroups_open(t->root);
+	struct cgroups *cg = cgroups_open(t->root, -1);
 
 	assert_non_null(cg);
 	cgroups_begin_scrape(cg);
@@ -107,7 +107,7 @@ static void test_resolves_every_directory(void **state)
 static void test_new_cgroup_next_scrape(void **state)
 {
 	struct tree *t = *state;
-	struct cgroups *cg = cgroups_open(t->root);
+	struct cgroups *cg = cgroups_open(t->root, -1);
 	uint64_t id;
 	size_t cached;
 
@@ -131,7 +131,7 @@ static void test_new_cgroup_next_scrape(void **state)
 static void test_removed_cgroup_keeps_name(void **state)
 {
 	struct tree *t = *state;
-	struct cgroups *cg = cgroups_open(t->root);
+	struct cgroups *cg = cgroups_open(t->root, -1);
 	uint64_t id;
 
 	make_dir(t, "/gone");
@@ -148,7 +148,7 @@ static void test_removed_cgroup_keeps_name(void **state)
 static void test_name_and_forget(void **state)
 {
 	struct tree *t = *state;
-	struct cgroups *cg = cgroups_open(t->root);
+	struct cgroups *cg = cgroups_open(t->root, -1);
 	uint64_t id = UINT64_MAX - 7;
 
 	cgroups_name(cg, id,
@@ -166,7 +166,7 @@ static void test_name_and_forget(void **state)
 
 static void test_open_missing_root_fails(void **state)
 {
-	assert_null(cgroups_open("/nonexistent/ctcp"));
+	assert_null(cgroups_open("/nonexistent/ctcp", -1));
 }
 
 static int mount_point_of(const char *mountinfo, char *out, size_t outlen)
