@@ -7,7 +7,8 @@ Two exporters are started as root, one staying root and one with
 inheritable, bounding and ambient capability sets and no_new_privs in
 /proc/PID/task/TID/status, and the second one nobody's uid, gid and groups.
 Then both must still: count a known workload in a test cgroup exactly and
-name the cgroup (by walking the tree: file handles need a capability), free
+name the cgroup (file handles would need a capability: by the path the
+kernel reported when it was made), free
 a removed cgroup's map entries (bpf() deletes on the maps they hold), show
 program run statistics and map entries (bpf_obj_get_info_by_fd, batch
 lookups), and release every BPF object on SIGTERM.
@@ -91,7 +92,8 @@ class DroppedTest(unittest.TestCase):
             for name, extra in (("root", []), (RUNAS, [f"--runas={RUNAS}"])):
                 port = harness.free_port()
                 exporter = harness.CommandExporter(
-                    binary, port, [f"--web.listen-address=127.0.0.1:{port}"] + extra)
+                    binary, port, [f"--web.listen-address=127.0.0.1:{port}",
+                                   "--log.level=debug"] + extra)
                 cls.exporters[name] = exporter
                 exporter.start()
                 exporter.maps = harness.held_bpf_maps(exporter.proc.pid)
@@ -150,13 +152,21 @@ class DroppedTest(unittest.TestCase):
                                      ids[2])
 
     def test_1_counts_and_names(self):
-        """Exact counts under the exact path: naming walks the tree."""
+        """Exact counts under the exact path. The tree was walked at start;
+        a cgroup made later is named by the path the kernel reported, with
+        no walk (the debug log names each one)."""
+        def walks(exporter):
+            return exporter.stderr(tail=1 << 30).count("walked the cgroup tree")
+
+        before = {name: walks(e) for name, e in self.exporters.items()}
+        self.assertEqual(set(before.values()), {1}, "one walk at start")
         cgroup = self.parent.child("busy")
         samples = self.run_pair(cgroup)
-        for name in self.exporters:
+        for name, exporter in self.exporters.items():
             misses = harness.value(samples[name],
                                    "cgroup_tcp_exporter_cgroup_cache_misses_total")
             self.assertGreaterEqual(misses, 1, f"{name}: the cgroup was never looked up")
+            self.assertEqual(walks(exporter), before[name], f"{name}: walked the tree")
 
     def test_2_removed_cgroup_freed(self):
         """The kernel deletes nothing by itself: the exporter's bpf()
