@@ -569,21 +569,29 @@ def bpf_objects(prefix="ctcp_"):
     return prog_ids, map_ids
 
 
-def held_bpf_maps(pid):
-    """{name: id} of the BPF maps process `pid` holds, read from its
-    /proc/PID/fdinfo (map fds there have a map_id line), so other loaders'
-    maps of the same name are not taken for it."""
-    ids = set()
+def held_bpf_objects(pid):
+    """(program ids, map ids) process `pid` holds, read from its
+    /proc/PID/fdinfo (program and link fds have a prog_id line, map fds a
+    map_id line): exact even while other loaders come and go."""
+    ids = {"prog_id": set(), "map_id": set()}
     fdinfo = f"/proc/{pid}/fdinfo"
     for fd in os.listdir(fdinfo):
         try:
             with open(os.path.join(fdinfo, fd)) as f:
-                ids.update(int(line.split()[1]) for line in f
-                           if line.startswith("map_id:"))
+                for line in f:
+                    key, _, value = line.partition(":")
+                    if key in ids:
+                        ids[key].add(int(value))
         except FileNotFoundError:
             pass  # closed meanwhile
+    return ids["prog_id"], ids["map_id"]
+
+
+def held_bpf_maps(pid):
+    """{name: id} of the BPF maps process `pid` holds."""
+    held = held_bpf_objects(pid)[1]
     maps = json.loads(run(["bpftool", "-j", "map", "show"]).stdout or "[]")
-    return {m.get("name", ""): m["id"] for m in maps if m["id"] in ids}
+    return {m.get("name", ""): m["id"] for m in maps if m["id"] in held}
 
 
 def bpf_map_has_key(map_id, key):

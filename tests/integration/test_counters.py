@@ -200,9 +200,9 @@ class CgroupTcpCountersTest(unittest.TestCase):
         cls.final = cls.wait_for_odd_counters()
         # Programs and maps are loaded at start; look again in case some
         # are created lazily.
-        progs, maps = harness.bpf_objects()
-        cls.bpf_progs |= progs - cls.preexisting_bpf[0]
-        cls.bpf_maps |= maps - cls.preexisting_bpf[1]
+        progs, maps = harness.held_bpf_objects(cls.exporter.proc.pid)
+        cls.bpf_progs |= progs
+        cls.bpf_maps |= maps
 
     @classmethod
     def make_containers(cls):
@@ -231,13 +231,11 @@ class CgroupTcpCountersTest(unittest.TestCase):
 
     @classmethod
     def start_exporter(cls, binary):
-        cls.preexisting_bpf = harness.bpf_objects()
         cls.exporter = harness.Exporter(binary, harness.free_port(),
                                         ["--cgroup.max-per-cpu=0"])
         cls.exporter.start(ready_timeout=15)
-        progs, maps = harness.bpf_objects()
-        cls.bpf_progs = progs - cls.preexisting_bpf[0]
-        cls.bpf_maps = maps - cls.preexisting_bpf[1]
+        # What this exporter holds: other loaders may come and go meanwhile.
+        cls.bpf_progs, cls.bpf_maps = harness.held_bpf_objects(cls.exporter.proc.pid)
 
     @classmethod
     def workload_args(cls):

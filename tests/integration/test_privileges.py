@@ -97,6 +97,7 @@ class DroppedTest(unittest.TestCase):
                 cls.exporters[name] = exporter
                 exporter.start()
                 exporter.maps = harness.held_bpf_maps(exporter.proc.pid)
+                exporter.held = harness.held_bpf_objects(exporter.proc.pid)
         except BaseException:
             cls.cleanup()  # unittest runs no class cleanup after Ctrl-C
             raise
@@ -214,13 +215,18 @@ class DroppedTest(unittest.TestCase):
 
     def test_9_exit_releases_bpf_objects(self):
         """Closing the fds is all detaching takes: SIGTERM, exit 0, and no
-        map the exporter held is left."""
+        program or map the exporter held is left."""
         for name, exporter in self.exporters.items():
             self.assertEqual(exporter.stop(timeout=5), 0, f"{name}\n{exporter.stderr()}")
-            held = set(exporter.maps.values())
-            left = harness.poll(lambda: held & harness.bpf_objects()[1], lambda s: not s,
-                                timeout=3, interval=0.1)
-            self.assertEqual(left, set(), f"{name}: map ids left after exit")
+            progs, maps = exporter.held
+            self.assertTrue(progs and maps, f"{name}: held no BPF objects")
+
+            def left():
+                now = harness.bpf_objects()
+                return progs & now[0], maps & now[1]
+            left = harness.poll(left, lambda r: not r[0] and not r[1], timeout=3,
+                                interval=0.1)
+            self.assertEqual(left, (set(), set()), f"{name}: ids left after exit")
 
 
 class DropRefusedTest(unittest.TestCase):
