@@ -350,10 +350,9 @@ class ListenTest(RootTest):
 class SignalTest(RootTest):
 
     def test_sigint_exits_0_and_unloads(self):
-        before = harness.bpf_objects()
         port = harness.free_port()
         exporter = self.start_exporter(port, [f"--web.listen-address=127.0.0.1:{port}"])
-        progs, maps = new_bpf_objects(before)
+        progs, maps = harness.held_bpf_objects(exporter.proc.pid)
         self.assertTrue(progs, "saw no ctcp_ BPF programs while the exporter ran, "
                         "so the release check would prove nothing")
         exporter.proc.send_signal(signal.SIGINT)
