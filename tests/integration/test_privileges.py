@@ -8,10 +8,10 @@ inheritable, bounding and ambient capability sets and no_new_privs in
 /proc/PID/task/TID/status, and the second one nobody's uid, gid and groups.
 Then both must still: count a known workload in a test cgroup exactly and
 name the cgroup (file handles would need a capability: by the path the
-kernel reported when it was made), free
-a removed cgroup's map entries (bpf() deletes on the maps they hold), show
-program run statistics and map entries (bpf_obj_get_info_by_fd, batch
-lookups), and release every BPF object on SIGTERM.
+kernel reported when it was made), free a removed cgroup's slot (bpf()
+deletes on the maps they hold), show program run statistics and map entries
+(bpf_obj_get_info_by_fd, batch lookups), and release every BPF object on
+SIGTERM.
 
 A start that cannot drop what it holds is refused: exit 1 and one error line
 naming the capability that dropping needs. (A start without the privilege
@@ -37,7 +37,8 @@ import test_counters  # noqa: E402  (the exact counts of the "pair" workload)
 
 CAP_SETS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
 RUNAS = "nobody"
-COUNTER_MAPS = ("ctcp_conn", "ctcp_io", "ctcp_rtt", "ctcp_removed")
+# The maps keyed by cgroup id: its slot in the value arrays, its removal.
+ID_MAPS = ("ctcp_slots", "ctcp_removed")
 
 
 def require_root():
@@ -170,21 +171,22 @@ class DroppedTest(unittest.TestCase):
             self.assertEqual(walks(exporter), before[name], f"{name}: walked the tree")
 
     def test_2_removed_cgroup_freed(self):
-        """The kernel deletes nothing by itself: the exporter's bpf()
-        deletes, without capabilities, free a removed cgroup's entries."""
+        """The kernel frees nothing by itself: the exporter's bpf() calls,
+        without capabilities, take a removed cgroup's slot and its removal
+        record away."""
         cgroup = self.parent.child("gone")
         cgroup_id = os.stat(cgroup.path).st_ino
         self.run_pair(cgroup)
         for name, exporter in self.exporters.items():
-            held = [m for m in COUNTER_MAPS
+            held = [m for m in ID_MAPS
                     if harness.bpf_map_has_key(exporter.maps[m], cgroup_id)]
-            self.assertIn("ctcp_conn", held, f"{name}: the cgroup has no entry yet")
+            self.assertIn("ctcp_slots", held, f"{name}: the cgroup has no slot yet")
         cgroup.kill()
         cgroup.remove()
         for name, exporter in self.exporters.items():
             def left():
                 exporter.scrape()
-                return [m for m in COUNTER_MAPS
+                return [m for m in ID_MAPS
                         if harness.bpf_map_has_key(exporter.maps[m], cgroup_id)]
             self.assertEqual(harness.poll(left, lambda maps: not maps, timeout=10), [],
                              f"{name}: entries of removed cgroup {cgroup_id} still in "
