@@ -23,12 +23,15 @@ int lifecycle_init(struct lifecycle *lc, int removed_fd, const struct kernel_map
 	lc->zeros = calloc((size_t)ncpus, sizeof(struct ctcp_conn) > sizeof(struct ctcp_io)
 					      ? sizeof(struct ctcp_conn)
 					      : sizeof(struct ctcp_io));
-	return !lc->zeros || idmap_init(&lc->recent_set) ? -ENOMEM : 0;
+	if (!lc->zeros || idmap_init(&lc->recent_set) || idmap_init(&lc->pending_set))
+		return -ENOMEM;
+	return 0;
 }
 
 void lifecycle_free(struct lifecycle *lc)
 {
 	idmap_free(&lc->recent_set);
+	idmap_free(&lc->pending_set);
 	free(lc->pending);
 	free(lc->freed_slots);
 	free(lc->zeros);
@@ -45,13 +48,11 @@ static long long monotonic_ns(void)
 
 static bool queued(const struct lifecycle *lc, uint64_t id)
 {
-	for (size_t i = 0; i < lc->n; i++)
-		if (lc->pending[i].id == id)
-			return true;
-	return false;
+	return idmap_find(&lc->pending_set, id)->id != 0;
 }
 
-static int queue(struct lifecycle *lc, uint64_t id)
+/* Queues id: shown through scrape last + 1, freed at its end. */
+static int queue(struct lifecycle *lc, uint64_t id, unsigned int last)
 {
 	if (lc->n == lc->cap) {
 		size_t cap = lc->cap ? lc->cap * 2 : 64;
@@ -62,13 +63,31 @@ static int queue(struct lifecycle *lc, uint64_t id)
 		lc->pending = p;
 		lc->cap = cap;
 	}
-	lc->pending[lc->n++] = (struct removal){.id = id, .seen = lc->scrape};
+	if (idmap_reserve(&lc->pending_set))
+		return -ENOMEM;
+	idmap_find(&lc->pending_set, id)->id = id;
+	lc->pending[lc->n++] = (struct removal){.id = id, .seen = last};
 	return 0;
+}
+
+/* Names a removed cgroup with the path the kernel reported and queues it;
+ * false when the kernel reported no removal of id. */
+static bool take_removal(struct lifecycle *lc, struct cgroups *cg, uint64_t id, unsigned int last)
+{
+	struct ctcp_removed removed;
+	__u64 key = id;
+
+	if (bpf_map_lookup_elem(lc->removed_fd, &key, &removed))
+		return false;
+	removed.path[sizeof(removed.path) - 1] = '\0';
+	/* The kernel's path is the name even if we never resolved it. */
+	cgroups_name(cg, id, removed.path[0] == '/' ? removed.path : "");
+	queue(lc, id, last);
+	return true;
 }
 
 void lifecycle_before_scrape(struct lifecycle *lc, struct cgroups *cg)
 {
-	struct ctcp_removed removed;
 	/* No cgroup has id 0, so the walk from it starts at the first entry
 	 * (and the key pointer is never NULL, which valgrind cannot model). */
 	__u64 key = 0, next;
@@ -76,24 +95,45 @@ void lifecycle_before_scrape(struct lifecycle *lc, struct cgroups *cg)
 	lc->scrape++;
 	while (bpf_map_get_next_key(lc->removed_fd, &key, &next) == 0) {
 		key = next;
-		if (queued(lc, key) || bpf_map_lookup_elem(lc->removed_fd, &key, &removed))
-			continue;
-		removed.path[sizeof(removed.path) - 1] = '\0';
-		/* The kernel's path is the name even if we never resolved it. */
-		cgroups_name(cg, key, removed.path[0] == '/' ? removed.path : "");
-		queue(lc, key);
+		if (!queued(lc, key))
+			take_removal(lc, cg, key, lc->scrape);
 	}
+}
+
+bool lifecycle_name_removed(struct lifecycle *lc, struct cgroups *cg, uint64_t id)
+{
+	/* This scrape read the maps before the removal, maybe before the last
+	 * events: the next one is the first to show all of them. */
+	return !queued(lc, id) && take_removal(lc, cg, id, lc->scrape + 1);
+}
+
+static bool has_sockets(const struct cgroup_values *v)
+{
+	for (int state = 0; state < CTCP_TCP_STATES; state++)
+		if (v->conn.sockets[state])
+			return true;
+	return false;
 }
 
 void lifecycle_check_returns(struct lifecycle *lc, const struct collector *c)
 {
+	/* Freeing a cgroup whose sockets are still counted (one closing, one
+	 * handed to another cgroup's process) would drop their +1, and their
+	 * later -1 would show a negative gauge: it waits for them. */
+	for (size_t i = 0; i < lc->n; i++) {
+		const struct idmap_slot *slot = idmap_find(&c->index, lc->pending[i].id);
+
+		if (slot->id && has_sockets(&c->samples[(size_t)slot->value - 1].values) &&
+		    lc->pending[i].seen < lc->scrape)
+			lc->pending[i].seen = lc->scrape;
+	}
 	if (!lc->recent_set.used)
 		return;
 	for (size_t i = 0; i < c->nsamples; i++) {
 		uint64_t id = c->samples[i].id;
 
 		if (idmap_find(&lc->recent_set, id)->id && !queued(lc, id))
-			queue(lc, id);
+			queue(lc, id, lc->scrape);
 	}
 }
 
@@ -182,12 +222,13 @@ void lifecycle_after_scrape(struct lifecycle *lc, struct cgroups *cg)
 	for (size_t i = 0; i < lc->n; i++) {
 		uint64_t id = lc->pending[i].id;
 
-		if (lc->pending[i].seen == lc->scrape) {
+		if (lc->pending[i].seen >= lc->scrape) {
 			lc->pending[kept++] = lc->pending[i];
 			continue;
 		}
 		freed |= free_slot(lc, id, now);
 		bpf_map_delete_elem(lc->removed_fd, &id);
+		idmap_remove(&lc->pending_set, idmap_find(&lc->pending_set, id));
 		remember(lc, cg, id);
 		lc->freed++;
 	}

@@ -1,11 +1,13 @@
 /* Removed cgroups: each is shown in the scrape that notices its removal and
- * in the next one (so events that came in between are shown too), then its
- * slot and its cached name are freed. A freed slot is zeroed and given to
+ * in the next one (so events that came in between are shown too), and as
+ * long as sockets of it are counted; then its slot and its cached name are
+ * freed. A freed slot is zeroed and given to
  * the programs again a while later, once no program can still be writing
  * to it. */
 #ifndef LIFECYCLE_H
 #define LIFECYCLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "cgroups.h"
@@ -23,7 +25,7 @@
 
 struct removal {
 	uint64_t id;
-	unsigned int seen; /* the scrape that noticed it */
+	unsigned int seen; /* the scrape that noticed it (or the next one) */
 };
 
 struct freed_slot {
@@ -40,6 +42,7 @@ struct lifecycle {
 	unsigned int scrape;
 	struct removal *pending;
 	size_t n, cap;
+	struct idmap pending_set;	   /* ids in pending: a mass removal queues 65536 */
 	size_t freed;			   /* cgroups whose entries were freed, since start */
 	uint64_t recent[LIFECYCLE_RECENT]; /* ring of freed ids, names still cached */
 	size_t recent_next;
@@ -51,7 +54,11 @@ void lifecycle_free(struct lifecycle *lc);
 /* Before reading the maps: names the cgroups removed since the last scrape
  * (with the path the kernel reported) and queues them. */
 void lifecycle_before_scrape(struct lifecycle *lc, struct cgroups *cg);
-/* After reading the maps: queues freed cgroups that came back. */
+/* A cgroup that could not be named, removed since the scrape began: names
+ * and queues it as above. False when the kernel reported no removal. */
+bool lifecycle_name_removed(struct lifecycle *lc, struct cgroups *cg, uint64_t id);
+/* After reading the maps: queues freed cgroups that came back, and keeps
+ * queued ones while sockets of theirs are still counted. */
 void lifecycle_check_returns(struct lifecycle *lc, const struct collector *c);
 /* After rendering: frees what the previous scrape already showed, and
  * gives back the slots freed long enough ago. */

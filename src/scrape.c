@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "escape.h"
 #include "flags.h"
 #include "loader.h"
 #include "log.h"
@@ -44,10 +45,17 @@ void scraper_free(struct scraper *s)
 	pthread_mutex_destroy(&s->lock);
 }
 
+/* By the labels as shown: two cgroups whose names differ only in bytes that
+ * are not UTF-8 are one series. */
 static int row_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct cgroup_row *)a)->cgroup,
-		      ((const struct cgroup_row *)b)->cgroup);
+	const struct cgroup_row *x = a, *y = b;
+	int d = label_value_cmp(x->cgroup, y->cgroup);
+
+	for (unsigned int l = 0; !d && l < IDENTITY_LABELS; l++)
+		d = label_value_cmp(x->labels.values[l] ? x->labels.values[l] : "",
+				    y->labels.values[l] ? y->labels.values[l] : "");
+	return d;
 }
 
 size_t rows_merge(struct cgroup_row *rows, size_t n)
@@ -58,7 +66,7 @@ size_t rows_merge(struct cgroup_row *rows, size_t n)
 		return 0;
 	qsort(rows, n, sizeof(*rows), row_cmp);
 	for (size_t i = 1; i < n; i++) {
-		if (!strcmp(rows[i].cgroup, rows[out].cgroup))
+		if (!row_cmp(&rows[i], &rows[out]))
 			values_add(rows[out].values, rows[i].values);
 		else
 			rows[++out] = rows[i];
@@ -79,6 +87,11 @@ static bool label_row(struct scraper *s, struct cgroup_row *row, uint64_t id)
 		return true;
 	}
 	if (id != CTCP_UNATTRIBUTED_ID)
+		info = cgroups_lookup(s->cgroups, id);
+	/* Removed after this scrape took the kernel's removals: named now, or
+	 * its counts would move from cgroup="" to its name next scrape. */
+	if (!info && id != CTCP_UNATTRIBUTED_ID &&
+	    lifecycle_name_removed(&s->lifecycle, s->cgroups, id))
 		info = cgroups_lookup(s->cgroups, id);
 	if (!info)
 		return true;

@@ -38,8 +38,9 @@ void scraper_free(struct scraper *s);
 /* Renders into out (which the caller owns); -1 when the scrape failed. */
 int scraper_render(struct scraper *s, enum exposition_format format, struct buf *out);
 
-/* Sorts rows by cgroup and sums rows that share one into the first of them
- * (two ids can name the same path: a cgroup removed and made again).
+/* Sorts rows by their labels as shown and sums rows that share them into the
+ * first (two ids can name the same path: a cgroup removed and made again; two
+ * paths can be shown alike: they differ only in bytes that are not UTF-8).
  * Returns the new count. */
 size_t rows_merge(struct cgroup_row *rows, size_t n);
 

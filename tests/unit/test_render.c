@@ -271,6 +271,26 @@ static void test_rows_merge_sums_same_name(void **state)
 	assert_int_equal(rows_merge(rows, 0), 0);
 }
 
+/* Names that differ only in bytes that are not UTF-8 are shown alike, as one
+ * series; the same name with other identity labels stays apart. */
+static void test_rows_merge_by_shown_labels(void **state)
+{
+	struct cgroup_values v[4] = {0};
+	struct cgroup_row rows[4] = {
+	    {.cgroup = "/x\xff", .values = &v[0]},
+	    {.cgroup = "/x\xfe", .values = &v[1]},
+	    {.cgroup = "/x\xef\xbf\xbd", .values = &v[2]},
+	    {.cgroup = "/x\xff", .labels = {.values = {"c"}}, .values = &v[3]},
+	};
+
+	for (int i = 0; i < 4; i++)
+		v[i].conn.opened[CTCP_OUTBOUND] = 1u << i;
+	assert_int_equal(rows_merge(rows, 4), 2);
+	assert_int_equal(rows[0].values->conn.opened[CTCP_OUTBOUND], 7);
+	assert_string_equal(rows[1].labels.values[0], "c");
+	assert_int_equal(rows[1].values->conn.opened[CTCP_OUTBOUND], 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +301,7 @@ int main(void)
 	    cmocka_unit_test(test_openmetrics),
 	    cmocka_unit_test(test_histogram_merged_buckets),
 	    cmocka_unit_test(test_rows_merge_sums_same_name),
+	    cmocka_unit_test(test_rows_merge_by_shown_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
