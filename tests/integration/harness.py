@@ -98,11 +98,14 @@ class Cgroup:
         return Cgroup(os.path.join(self.path, name), self.label + "/" + name)
 
     def pids(self):
-        """Pids in this cgroup and every cgroup below it."""
+        """Pids in this cgroup and every cgroup below it (walked by
+        directory descriptors: cgroupfs paths may be longer than PATH_MAX)."""
         found = []
-        for dirpath, _, _ in os.walk(self.path):
+        if not os.path.isdir(self.path):
+            return found
+        for _, _, _, dirfd in os.fwalk(self.path):
             try:
-                with open(os.path.join(dirpath, "cgroup.procs")) as f:
+                with open(os.open("cgroup.procs", os.O_RDONLY, dir_fd=dirfd)) as f:
                     found.extend(int(x) for x in f.read().split())
             except FileNotFoundError:
                 pass  # removed while walking
@@ -134,15 +137,17 @@ class Cgroup:
         """
         if not os.path.isdir(self.path):
             return
-        for dirpath, _, _ in os.walk(self.path, topdown=False):
-            _rmdir_retry(dirpath, timeout)
+        for _, dirs, _, dirfd in os.fwalk(self.path, topdown=False):
+            for name in dirs:
+                _rmdir_retry(name, timeout, dir_fd=dirfd)
+        _rmdir_retry(self.path, timeout)
 
 
-def _rmdir_retry(path, timeout):
+def _rmdir_retry(path, timeout, dir_fd=None):
     deadline = time.monotonic() + timeout
     while True:
         try:
-            os.rmdir(path)
+            os.rmdir(path, dir_fd=dir_fd)
             return
         except FileNotFoundError:
             return
@@ -221,6 +226,49 @@ def parse_snmp(text):
 
 def snmp_delta(before, after):
     return {k: after[k] - before[k] for k in SNMP_FIELDS}
+
+
+def machine_netns():
+    """The inodes of the network namespaces processes are in now."""
+    found = set()
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                found.add(os.stat(f"/proc/{pid}/ns/net").st_ino)
+            except OSError:
+                pass  # gone meanwhile, or a kernel thread
+    return found
+
+
+def machine_snmp():
+    """{network namespace inode: Tcp: counters} of every namespace a process
+    is in: the whole machine's connects, other tests' included."""
+    found = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            ino = os.stat(f"/proc/{pid}/ns/net").st_ino
+            if ino not in found:
+                with open(f"/proc/{pid}/net/snmp") as f:
+                    found[ino] = parse_snmp(f.read())
+        except OSError:
+            pass  # gone meanwhile, or a kernel thread
+    return found
+
+
+def machine_delta(before, after):
+    """Summed counters of two machine_snmp() readings; a namespace made
+    meanwhile counts from zero (one gone meanwhile cannot be counted)."""
+    zero = dict.fromkeys(SNMP_FIELDS, 0)
+    return {k: sum(counters[k] - before.get(ino, zero)[k] for ino, counters in after.items())
+            for k in zero}
+
+
+def successful_connects(before, after):
+    """Outbound connects that completed, from two /proc/net/snmp readings."""
+    return (after["ActiveOpens"] - before["ActiveOpens"]) \
+        - (after["AttemptFails"] - before["AttemptFails"])
 
 
 # --------------------------------------------------------------- processes
@@ -338,6 +386,20 @@ class Workload:
         except ValueError:
             raise RuntimeError(f"{self.role}: last line is not JSON: "
                                f"{self.lines!r}\n{stderr}") from None
+
+
+class HostNamespaces:
+    """Stands for a Netns where a workload starts in the host's namespaces
+    (a workload that enters its network namespace by itself)."""
+
+    @staticmethod
+    def exec_argv(argv):
+        return list(argv)
+
+
+def note(text):
+    """A figure for whoever reads the log (reports quote these)."""
+    print(f"\n  {text}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------- delay line
@@ -509,7 +571,7 @@ class KeepAliveScraper:
         self.connects = 0
         self._conn = None
 
-    def scrape(self):
+    def scrape(self, headers=None):
         path = urllib.parse.urlsplit(self.exporter.url).path
         for attempt in (1, 2):
             if self._conn is None:
@@ -518,7 +580,7 @@ class KeepAliveScraper:
                 self._conn.connect()
                 self.connects += 1
             try:
-                self._conn.request("GET", path)
+                self._conn.request("GET", path, headers=headers or {})
                 resp = self._conn.getresponse()
                 raw = resp.read()
                 if resp.getheader("Connection", "").lower() == "close":
@@ -641,6 +703,43 @@ def value(samples, name, **labels):
     """
     return sum(v for n, l, v in samples
                if n == name and all(l.get(k) == want for k, want in labels.items()))
+
+
+OPENED = "cgroup_tcp_connections_opened_total"
+
+
+def opened_series(body):
+    """{cgroup label: {direction: (value, ordered labels)}} of the opened
+    connections family."""
+    out = {}
+    for _, labels, v in samples_of(body, OPENED):
+        d = dict(labels)
+        out.setdefault(d.get("cgroup"), {})[d.get("direction")] = (v, labels)
+    return out
+
+
+def opened_total(body, direction):
+    """Sum of the opened connections in `direction` over every series."""
+    return sum(v for _, l, v in samples_of(body, OPENED)
+               if dict(l).get("direction") == direction)
+
+
+def scalar(body, name):
+    """The first sample of family `name`, or None."""
+    values = [v for _, _, v in samples_of(body, name)]
+    return values[0] if values else None
+
+
+def map_entries(body):
+    """{map name: entries} from the exporter's own map_entries gauge."""
+    return {dict(l)["map"]: int(v)
+            for _, l, v in samples_of(body, "cgroup_tcp_exporter_map_entries")}
+
+
+def map_capacity(body):
+    """{map name: capacity} from the exporter's own map_capacity gauge."""
+    return {dict(l)["map"]: int(v)
+            for _, l, v in samples_of(body, "cgroup_tcp_exporter_map_capacity")}
 
 
 def has_series(samples, name, **labels):
@@ -795,10 +894,12 @@ def check_exposition(body):
 
 
 def promtool_check(promtool, body):
-    """Run `promtool check metrics` on the body; (exit code, its output)."""
-    proc = subprocess.run([promtool, "check", "metrics"], input=body,
-                          capture_output=True, text=True)
-    return proc.returncode, proc.stdout + proc.stderr
+    """Run `promtool check metrics` on the body, a str or the bytes as sent
+    (only these show bytes that are not UTF-8); (exit code, its output)."""
+    raw = body if isinstance(body, bytes) else body.encode()
+    proc = subprocess.run([promtool, "check", "metrics"], input=raw,
+                          capture_output=True)
+    return proc.returncode, (proc.stdout + proc.stderr).decode(errors="replace")
 
 
 def histogram(samples, name, **labels):
@@ -1173,19 +1274,19 @@ def require_tool(env, name):
 
 class Prometheus:
     """Debian's prometheus binary on 127.0.0.1 with a private config and data
-    directory, scraping one target every second. close() stops it and
-    removes the directory (idempotent)."""
+    directory, scraping one target every `interval` seconds (the scrape
+    timeout too). close() stops it and removes the directory (idempotent)."""
 
     JOB = "ctcp"
 
-    def __init__(self, binary, target):
+    def __init__(self, binary, target, interval=1):
         self.dir = tempfile.mkdtemp(prefix="ctcp-prometheus-")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
         config = os.path.join(self.dir, "prometheus.yml")
         with open(config, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+            f.write(f"global:\n  scrape_interval: {interval}s\n  scrape_timeout: {interval}s\n"
                     "scrape_configs:\n"
                     f"  - job_name: {self.JOB}\n"
                     f"    static_configs:\n      - targets: ['{target}']\n")

@@ -79,34 +79,17 @@ def hex_id():
     return secrets.token_hex(32)   # 64 lowercase hex digits, like a runtime's
 
 
-class HostNamespaces:
-    """Stands for a harness.Netns where a workload starts in the host's
-    namespaces (the driver enters its network namespace by itself)."""
-
-    @staticmethod
-    def exec_argv(argv):
-        return list(argv)
-
-
 def require_root():
     harness.require_root(("needs root: creates cgroup2 children and a network namespace "
                           "and runs exporters that load BPF programs"))
 
 
-def note(text):
-    """A figure for whoever reads the log (the report quotes these)."""
-    print(f"\n  {text}", file=sys.stderr, flush=True)
+note = harness.note
 
 
 # ---------------------------------------------------------------- parsing
 
-def opened_series(body):
-    """{cgroup label: {direction: (value, ordered labels)}} of OPENED."""
-    out = {}
-    for _, labels, v in harness.samples_of(body, OPENED):
-        d = dict(labels)
-        out.setdefault(d.get("cgroup"), {})[d.get("direction")] = (v, labels)
-    return out
+opened_series = harness.opened_series
 
 
 def opened(body, label, direction="outbound"):
@@ -114,16 +97,8 @@ def opened(body, label, direction="outbound"):
     return None if entry is None else entry[0]
 
 
-def successful_connects(before, after):
-    """Outbound connects that completed, from two /proc/net/snmp readings."""
-    return (after["ActiveOpens"] - before["ActiveOpens"]) \
-        - (after["AttemptFails"] - before["AttemptFails"])
-
-
-def opened_total(body, direction):
-    """Sum of OPENED{direction} over every series."""
-    return sum(v for _, l, v in harness.samples_of(body, OPENED)
-               if dict(l).get("direction") == direction)
+successful_connects = harness.successful_connects
+opened_total = harness.opened_total
 
 
 def gauge(body, name):
@@ -131,13 +106,8 @@ def gauge(body, name):
     return {tuple(l): v for _, l, v in harness.samples_of(body, name)}
 
 
-def scalar(body, name):
-    values = [v for _, _, v in harness.samples_of(body, name)]
-    return values[0] if values else None
-
-
-def map_entries(body):
-    return {dict(l)["map"]: int(v) for _, l, v in harness.samples_of(body, MAP_ENTRIES)}
+scalar = harness.scalar
+map_entries = harness.map_entries
 
 
 def cgroup_labels(body):
@@ -185,7 +155,7 @@ class IdentityTest(unittest.TestCase):
             cls.driver = cls.workload(cls.home, "driver", "--port", PORT,
                                       "--home", cls.home.path, "--netns", cls.netns.name,
                                       "--deadline", deadline, stdin_pipe=True,
-                                      netns=HostNamespaces())
+                                      netns=harness.HostNamespaces())
             cls.driver.wait_for_line("ready", timeout=5)
             cls.make_runtime_cgroups()
             cls.exporter = cls.start_exporter()

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""TCP workloads for the identity, lifecycle and churn tests.
+"""TCP workloads for the identity, lifecycle, churn and hostile-tree tests.
 
 Roles:
   sink    listen on 127.0.0.1:--port and accept forever; every accepted
@@ -17,7 +17,9 @@ Roles:
           driver needs. One JSON request per stdin line,
           {"cgroup": DIR, "label": "/path/from/root", "connects": N}, one
           JSON answer per request on stdout, {"ok": N, "errors": [...]}.
-          Each connect: connect, read until the peer's FIN, close. Prints
+          Each connect: connect, read until the peer's FIN, close. With
+          "hold": true the connections are kept open instead (a socket that
+          outlives its cgroup) until a request {"release": true}. Prints
           "ready" first.
 
 Standard library only; started as /usr/bin/python3 workload_identity.py ROLE ...
@@ -59,16 +61,31 @@ def run_sink(args):
 
 
 def move_self(cgroup_dir):
-    with open(os.path.join(cgroup_dir, "cgroup.procs"), "w") as f:
-        f.write("0")
+    """Opened one directory at a time: a cgroupfs path may be longer than
+    PATH_MAX."""
+    fd = os.open("/", os.O_PATH | os.O_DIRECTORY)
+    try:
+        for name in cgroup_dir.split("/"):
+            if name:
+                parent, fd = fd, None
+                try:
+                    fd = os.open(name, os.O_PATH | os.O_DIRECTORY, dir_fd=parent)
+                finally:
+                    os.close(parent)
+        with open(os.open("cgroup.procs", os.O_WRONLY, dir_fd=fd), "w") as f:
+            f.write("0")
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def own_cgroup():
-    """This process's cgroup2 path, as /proc/self/cgroup shows it."""
-    with open("/proc/self/cgroup") as f:
+    """This process's cgroup2 path, as /proc/self/cgroup shows it (a str
+    that holds any byte of the name, as os.fsdecode makes it)."""
+    with open("/proc/self/cgroup", "rb") as f:
         for line in f:
-            if line.startswith("0::"):
-                return line[3:].rstrip("\n")
+            if line.startswith(b"0::"):
+                return os.fsdecode(line[3:].rstrip(b"\n"))
     return None
 
 
@@ -78,8 +95,15 @@ def connect_once(port):
             pass
 
 
+HELD = []   # connections kept open by "hold" requests
+
+
 def serve_request(args, request):
     answer = {"ok": 0, "errors": []}
+    if request.get("release"):
+        while HELD:
+            HELD.pop().close()
+        return answer
     cgroup = request.get("cgroup")
     try:
         if cgroup:
@@ -90,7 +114,10 @@ def serve_request(args, request):
                 return answer
         for _ in range(request.get("connects", 0)):
             try:
-                connect_once(args.port)
+                if request.get("hold"):
+                    HELD.append(socket.create_connection((HOST, args.port), timeout=5))
+                else:
+                    connect_once(args.port)
                 answer["ok"] += 1
             except OSError as e:
                 answer["errors"].append(f"connect: {e}")
