@@ -4,14 +4,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ere_check.h"
 
 /* Anchored, so "/system.slice/.*" does not match "/x/system.slice/y". */
 static int compile(regex_t *re, const char *flag, const char *pattern, char *err, size_t errlen)
 {
 	size_t len = strlen(pattern) + 5;
-	char *anchored = malloc(len);
+	char *anchored, why[160];
 	int rc;
 
+	if (ere_check(pattern, why, sizeof(why))) {
+		snprintf(err, errlen, "bad %s '%s': %s", flag, pattern, why);
+		return -1;
+	}
+	anchored = malloc(len);
 	if (!anchored) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -239,8 +239,42 @@ static const char *name_of(int val)
 	return "?";
 }
 
-enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *out, char *err,
-			      size_t errlen)
+/* Errors echo the flag or value as given: control bytes in it are written
+ * as escapes, so the error stays one line and cannot drive the terminal. */
+static void escape_controls(char *err, size_t errlen)
+{
+	char *given = strdup(err);
+	size_t w = 0;
+
+	if (!given) {
+		for (char *c = err; *c; c++)
+			if ((unsigned char)*c < ' ' || *c == 0x7f)
+				*c = '?';
+		return;
+	}
+	for (const char *c = given; *c; c++) {
+		unsigned char byte = (unsigned char)*c;
+		char escape[5];
+		size_t n = 1;
+
+		if (byte == '\n' || byte == '\t')
+			n = (size_t)snprintf(escape, sizeof(escape), "\\%c",
+					     byte == '\n' ? 'n' : 't');
+		else if (byte < ' ' || byte == 0x7f)
+			n = (size_t)snprintf(escape, sizeof(escape), "\\x%02x", byte);
+		else
+			escape[0] = *c;
+		if (w + n >= errlen)
+			break;
+		memcpy(err + w, escape, n);
+		w += n;
+	}
+	err[w] = '\0';
+	free(given);
+}
+
+static enum flags_result parse_flags(int argc, char **argv, struct config *cfg, FILE *out,
+				     char *err, size_t errlen)
 {
 	const char *include = NULL, *exclude = NULL;
 	int opt, index = -1;
@@ -371,4 +405,14 @@ enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *o
 	    filter_init(&cfg->filter, include, exclude, err, errlen))
 		return FLAGS_BAD;
 	return FLAGS_RUN;
+}
+
+enum flags_result flags_parse(int argc, char **argv, struct config *cfg, FILE *out, char *err,
+			      size_t errlen)
+{
+	enum flags_result result = parse_flags(argc, argv, cfg, out, err, errlen);
+
+	if (result == FLAGS_BAD && errlen)
+		escape_controls(err, errlen);
+	return result;
 }

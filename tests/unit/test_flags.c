@@ -273,6 +273,18 @@ static void test_bad_runas(void **state)
 	expect_bad(ARGC(minus_one), minus_one, "no such user");
 	expect_bad(ARGC(too_big), too_big, "no such user");
 	expect_bad(ARGC(no_value), no_value, "needs a value");
+
+/* Values are echoed with control bytes escaped: the error stays one line. */
+static void test_bad_value_echoed_on_one_line(void **state)
+{
+	char *newline[] = {"x", "--log.level=a\nb", NULL};
+	char *escape[] = {"x", "extra\x1b[2J\t", NULL};
+	char *lone[] = {"x", "\n", NULL};
+
+	expect_bad(ARGC(newline), newline, "bad --log.level 'a\\nb'");
+	expect_bad(ARGC(escape), escape, "unexpected argument 'extra\\x1b[2J\\t'");
+	expect_bad(ARGC(lone), lone, "unexpected argument '\\n' (see --help)");
+	assert_null(strchr(err, '\n'));
 }
 
 static void test_help_and_version_exit_ok(void **state)
@@ -297,6 +309,8 @@ int main(void)
 	    cmocka_unit_test(test_bad_flags),
 	    cmocka_unit_test(test_runas),
 	    cmocka_unit_test(test_bad_runas),
+
+	    cmocka_unit_test(test_bad_value_echoed_on_one_line),
 	    cmocka_unit_test(test_help_and_version_exit_ok),
 	};
 
