@@ -51,6 +51,7 @@ static void check_bounds(const struct config *cfg)
 		    cfg->max_requests);
 	fuzz_assert(cfg->max_cgroups >= 1 && cfg->max_cgroups <= 1000000, "max cgroups %u",
 		    cfg->max_cgroups);
+	fuzz_assert(cfg->max_per_cpu <= 1000000, "max per CPU %u", cfg->max_per_cpu);
 	fuzz_assert(cfg->bucket_step >= 1 && cfg->bucket_step <= 3, "bucket step %u",
 		    cfg->bucket_step);
 	fuzz_assert(cfg->log_level <= LOG_DEBUG, "log level %d", cfg->log_level);
@@ -71,6 +72,7 @@ static int config_as_flags(const struct config *cfg, char **argv)
 			abort();
 	if (asprintf(&argv[argc++], "--web.max-requests=%u", cfg->max_requests) < 0 ||
 	    asprintf(&argv[argc++], "--cgroup.max=%u", cfg->max_cgroups) < 0 ||
+	    asprintf(&argv[argc++], "--cgroup.max-per-cpu=%u", cfg->max_per_cpu) < 0 ||
 	    asprintf(&argv[argc++], "--histogram.bucket-factor=%u", 1u << cfg->bucket_step) < 0 ||
 	    asprintf(&argv[argc++], "--log.level=%s", levels[cfg->log_level]) < 0 ||
 	    asprintf(&argv[argc++], "--web.telemetry-path=%s", cfg->telemetry_path) < 0 ||
@@ -84,20 +86,20 @@ static int config_as_flags(const struct config *cfg, char **argv)
 
 static void check_round_trip(const struct config *cfg)
 {
-	char *argv[MAX_LISTEN + 10], err[512] = "";
+	char *argv[MAX_LISTEN + 12], err[512] = "";
 	int argc = config_as_flags(cfg, argv);
 	struct config again;
 
 	fuzz_assert(flags_parse(argc, argv, &again, devnull(), err, sizeof(err)) == FLAGS_RUN,
 		    "the config written out as flags is refused: %s", err);
-	fuzz_assert(again.nlisten == cfg->nlisten && again.max_requests == cfg->max_requests &&
-			again.max_cgroups == cfg->max_cgroups &&
-			again.bucket_step == cfg->bucket_step &&
-			again.log_level == cfg->log_level &&
-			again.exporter_metrics == cfg->exporter_metrics &&
-			!strcmp(again.telemetry_path, cfg->telemetry_path) &&
-			!strcmp(again.kubelet_log_dir, cfg->kubelet_log_dir),
-		    "the config written out as flags reads back differently");
+	fuzz_assert(
+	    again.nlisten == cfg->nlisten && again.max_requests == cfg->max_requests &&
+		again.max_cgroups == cfg->max_cgroups && again.max_per_cpu == cfg->max_per_cpu &&
+		again.bucket_step == cfg->bucket_step && again.log_level == cfg->log_level &&
+		again.exporter_metrics == cfg->exporter_metrics &&
+		!strcmp(again.telemetry_path, cfg->telemetry_path) &&
+		!strcmp(again.kubelet_log_dir, cfg->kubelet_log_dir),
+	    "the config written out as flags reads back differently");
 	for (int i = 0; i < cfg->nlisten; i++)
 		fuzz_assert(
 		    again.listen[i].len == cfg->listen[i].len &&
