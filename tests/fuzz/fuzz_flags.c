@@ -51,6 +51,7 @@ static void check_bounds(const struct config *cfg)
 		    cfg->max_requests);
 	fuzz_assert(cfg->max_cgroups >= 1 && cfg->max_cgroups <= 1000000, "max cgroups %u",
 		    cfg->max_cgroups);
+	fuzz_assert(!cfg->runas.set || cfg->runas.uid != 0, "--runas root accepted");
 	fuzz_assert(cfg->max_per_cpu <= 1000000, "max per CPU %u", cfg->max_per_cpu);
 	fuzz_assert(cfg->bucket_step >= 1 && cfg->bucket_step <= 3, "bucket step %u",
 		    cfg->bucket_step);
@@ -80,6 +81,13 @@ static int config_as_flags(const struct config *cfg, char **argv)
 		abort();
 	if (!cfg->exporter_metrics)
 		argv[argc++] = strdup("--web.disable-exporter-metrics");
+	/* A user by name (its groups from the database), else the numbers. */
+	if (cfg->runas.set &&
+	    (cfg->runas.user[0]
+		 ? asprintf(&argv[argc++], "--runas=%s", cfg->runas.user)
+		 : asprintf(&argv[argc++], "--runas=%u:%u", (unsigned int)cfg->runas.uid,
+			    (unsigned int)cfg->runas.gid)) < 0)
+		abort();
 	argv[argc] = NULL;
 	return argc;
 }

@@ -273,6 +273,7 @@ static void test_bad_runas(void **state)
 	expect_bad(ARGC(minus_one), minus_one, "no such user");
 	expect_bad(ARGC(too_big), too_big, "no such user");
 	expect_bad(ARGC(no_value), no_value, "needs a value");
+}
 
 /* Values are echoed with control bytes escaped: the error stays one line. */
 static void test_bad_value_echoed_on_one_line(void **state)
@@ -309,7 +310,6 @@ int main(void)
 	    cmocka_unit_test(test_bad_flags),
 	    cmocka_unit_test(test_runas),
 	    cmocka_unit_test(test_bad_runas),
-
 	    cmocka_unit_test(test_bad_value_echoed_on_one_line),
 	    cmocka_unit_test(test_help_and_version_exit_ok),
 	};
