@@ -88,6 +88,64 @@ char *help_text_unescape(const char *s, size_t len, bool quotes_escaped)
 	return text;
 }
 
+bool utf8_valid(const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+
+	while (*s) {
+		unsigned int cp, n;
+
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if (*s >= 0xc2 && *s <= 0xdf)
+			n = 1, cp = *s & 0x1f;
+		else if (*s >= 0xe0 && *s <= 0xef)
+			n = 2, cp = *s & 0x0f;
+		else if (*s >= 0xf0 && *s <= 0xf4)
+			n = 3, cp = *s & 0x07;
+		else
+			return false;
+		for (unsigned int i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
+/* The next ASCII byte at or after *s (NUL at the end). */
+static char next_ascii(const char **s)
+{
+	while ((unsigned char)**s >= 0x80)
+		(*s)++;
+	return *(*s)++;
+}
+
+bool shown_as(const char *given, const char *shown)
+{
+	char g, w;
+
+	if (!utf8_valid(shown))
+		return false;
+	if (utf8_valid(given))
+		return !strcmp(given, shown);
+	/* Replacing ill-formed bytes leaves the ASCII bytes as they are. */
+	do {
+		g = next_ascii(&given);
+		w = next_ascii(&shown);
+		if (g != w)
+			return false;
+	} while (g);
+	return true;
+}
+
 static bool fail(const char **why, const char *reason)
 {
 	*why = reason;

@@ -31,6 +31,14 @@ char *help_text_unescape(const char *s, size_t len, bool quotes_escaped);
 bool sample_line_parse(const char *line, size_t len, struct sample_line *out, const char **why);
 void sample_line_free(struct sample_line *s);
 
+/* Whether text is valid UTF-8 (no overlong forms, surrogates or code
+ * points above U+10FFFF), as Prometheus wants every label value. */
+bool utf8_valid(const char *s);
+/* Whether shown is how the renderer may show the value given: valid UTF-8,
+ * the value itself when that is valid UTF-8, and otherwise the same ASCII
+ * bytes in the same order (only bytes of ill-formed UTF-8 are replaced). */
+bool shown_as(const char *given, const char *shown);
+
 /* A metric or label name: [a-zA-Z_:][a-zA-Z0-9_:]* (no colon in labels). */
 bool metric_name_ok(const char *s, size_t len);
 bool label_name_ok(const char *s, size_t len);

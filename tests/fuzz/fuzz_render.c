@@ -1,7 +1,7 @@
 /* Rendering rows with any label values and any counter, gauge and
  * histogram values, and exporter samples with any labels and doubles, in
  * both formats: the output is read back line by line, strictly, and every
- * label value and every number must come back exactly as it went in. */
+ * label value (as valid UTF-8) and number must come back as it went in. */
 #include <stdlib.h>
 #include <string.h>
 

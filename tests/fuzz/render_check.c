@@ -155,7 +155,7 @@ static void expect_sample(struct reader *r, const struct expected *e)
 		    want_labels);
 	for (size_t l = 0; l < e->nlabels; l++)
 		fuzz_assert(!strcmp(s.label_names[l], e->label_names[l]) &&
-				!strcmp(s.label_values[l], e->label_values[l]),
+				shown_as(e->label_values[l], s.label_values[l]),
 			    "line %u: label %zu reads back as %s=\"%s\", want %s=\"%s\"", r->line,
 			    l, s.label_names[l], s.label_values[l], e->label_names[l],
 			    e->label_values[l]);

@@ -1,6 +1,6 @@
 /* Reads rendered exposition text back against the scene it was rendered
  * from: every line in the order the catalogue gives, every label value and
- * number exactly as it went in. A difference fails a property. Built
+ * number as it went in (ill-formed UTF-8 as U+FFFD). A difference fails a property. Built
  * without coverage instrumentation: it is the judge, not the judged. */
 #ifndef FUZZ_RENDER_CHECK_H
 #define FUZZ_RENDER_CHECK_H
