@@ -26,6 +26,7 @@ enum {
 	OPT_MAX_CGROUPS,
 	OPT_MAX_PER_CPU,
 	OPT_RUNAS,
+	OPT_WEB_CONFIG,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -43,6 +44,7 @@ static const struct option options[] = {
     {"cgroup.max", required_argument, NULL, OPT_MAX_CGROUPS},
     {"cgroup.max-per-cpu", required_argument, NULL, OPT_MAX_PER_CPU},
     {"runas", required_argument, NULL, OPT_RUNAS},
+    {"web.config.file", required_argument, NULL, OPT_WEB_CONFIG},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -61,6 +63,8 @@ static const char usage[] =
     "  --web.telemetry-path=PATH  path that serves the metrics (default " DEFAULT_TELEMETRY ")\n"
     "  --web.max-requests=N       scrapes served at once; more get 503 (default 40)\n"
     "  --web.disable-exporter-metrics  leave out cgroup_tcp_exporter_* and process_*\n"
+    "  --web.config.file=FILE     TLS and basic authentication, in the Prometheus\n"
+    "                             exporter-toolkit format (default: plain HTTP, open)\n"
     "  --cgroup.include=REGEX     only cgroups whose whole path matches (POSIX ERE)\n"
     "  --cgroup.exclude=REGEX     no cgroups whose whole path matches\n"
     "  --cgroup.max=N             cgroups tracked; events of more go to the\n"
@@ -348,6 +352,10 @@ static enum flags_result parse_flags(int argc, char **argv, struct config *cfg, 
 		case OPT_RUNAS:
 			if (runas_parse(optarg, &cfg->runas, err, errlen))
 				return FLAGS_BAD;
+			break;
+		case OPT_WEB_CONFIG:
+			/* Empty means none, as in exporter-toolkit. */
+			cfg->web_config_file = *optarg ? optarg : NULL;
 			break;
 		case OPT_TELEMETRY:
 			cfg->telemetry_path = optarg;

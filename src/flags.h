@@ -19,6 +19,8 @@ struct listen_addr {
 
 #define MAX_LISTEN 8
 
+struct webconfig;
+
 struct config {
 	/* --web.listen-address, once or more */
 	const char *listen_text[MAX_LISTEN];
@@ -35,6 +37,10 @@ struct config {
 	/* Of those, cgroups whose I/O counters are per CPU. */
 	unsigned int max_per_cpu;
 	const char *telemetry_path;
+	/* --web.config.file, and what main loaded from it (NULL: plain HTTP,
+	 * no authentication). */
+	const char *web_config_file;
+	const struct webconfig *web;
 	enum log_level log_level;
 	/* Histograms show every bucket_step-th bound: factor 2^bucket_step. */
 	unsigned int bucket_step;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "auth.h"
 #include "buf.h"
 #include "gzip.h"
 #include "log.h"
@@ -113,6 +114,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 {
 	static int seen_headers, refused_body;
 	struct http_server *h = cls;
+
+	/* Every path needs the password, checked once the headers are in. */
+	if (!*req_cls && h->auth && !auth_request_allowed(h->auth, conn))
+		return auth_refuse(conn);
 
 	/* Other methods are refused at once (and the connection closed). */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
@@ -242,7 +247,9 @@ int http_listen(struct http_server *h, const struct config *cfg)
 	for (int i = 0; i < MAX_LISTEN; i++)
 		h->listen_fds[i] = -1;
 	h->index_page = make_index_page(cfg->telemetry_path);
-	if (!h->index_page) {
+	if (cfg->web && cfg->web->nusers)
+		h->auth = auth_new(cfg->web->users, cfg->web->nusers);
+	if (!h->index_page || (cfg->web && cfg->web->nusers && !h->auth)) {
 		log_error("out of memory");
 		return -1;
 	}
@@ -256,25 +263,29 @@ int http_listen(struct http_server *h, const struct config *cfg)
 
 int http_serve(struct http_server *h, struct scraper *scraper)
 {
+	unsigned int tls_flags = tls_server_setup(&h->tls, h->cfg->web);
+
 	h->scraper = scraper;
 	for (int i = 0; i < h->n; i++) {
 		h->daemons[i] = MHD_start_daemon(
 		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO |
-			MHD_USE_ERROR_LOG,
+			MHD_USE_ERROR_LOG | tls_flags,
 		    0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		    MHD_OPTION_LISTEN_SOCKET, h->listen_fds[i], MHD_OPTION_THREAD_STACK_SIZE,
 		    (size_t)HTTP_THREAD_STACK, MHD_OPTION_CONNECTION_LIMIT,
 		    (unsigned int)HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		    (unsigned int)HTTP_PER_IP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
 		    (unsigned int)HTTP_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		    (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_END);
+		    (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_ARRAY, h->tls.options,
+		    MHD_OPTION_END);
 		if (!h->daemons[i]) {
 			log_error("cannot start the HTTP server on %s", h->cfg->listen_text[i]);
 			return -1;
 		}
 		h->listen_fds[i] = -1; /* the daemon owns and closes it now */
-		log_info("listening on %s, metrics at %s", h->cfg->listen_text[i],
-			 h->cfg->telemetry_path);
+		log_info("listening on %s, metrics at %s%s%s", h->cfg->listen_text[i],
+			 h->cfg->telemetry_path, tls_flags ? ", HTTPS" : "",
+			 h->auth ? ", basic authentication" : "");
 	}
 	return 0;
 }
@@ -291,4 +302,6 @@ void http_stop(struct http_server *h)
 	}
 	free(h->index_page);
 	h->index_page = NULL;
+	auth_free(h->auth);
+	h->auth = NULL;
 }

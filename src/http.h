@@ -1,12 +1,16 @@
 /* The HTTP endpoint (libmicrohttpd): the metrics path with content
  * negotiation and gzip, a small index page, 404 for other paths, 405 for
- * methods other than GET and HEAD, 503 past --web.max-requests scrapes. */
+ * methods other than GET and HEAD, 503 past --web.max-requests scrapes;
+ * HTTPS and basic authentication as --web.config.file says. */
 #ifndef HTTP_H
 #define HTTP_H
 
 #include <stdatomic.h>
 #include "flags.h"
 #include "scrape.h"
+#include "tls.h"
+
+struct auth;
 
 struct MHD_Daemon;
 
@@ -18,6 +22,9 @@ struct http_server {
 	struct scraper *scraper;
 	char *index_page;
 	atomic_uint in_flight;
+	/* From --web.config.file: NULL when no user is named. */
+	struct auth *auth;
+	struct tls_server tls;
 };
 
 /* Opens the listening sockets, before anything else starts, so a taken port

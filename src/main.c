@@ -15,6 +15,7 @@
 #include "log.h"
 #include "privileges.h"
 #include "scrape.h"
+#include "webconfig.h"
 
 enum {
 	EXIT_RUNTIME = 1, /* cannot start: privileges, kernel, port */
@@ -54,7 +55,8 @@ int main(int argc, char **argv)
 	struct scraper scraper;
 	struct cgroups *cgroups = NULL;
 	struct config cfg;
-	char err[512];
+	struct webconfig web = {0};
+	char err[1024];
 	sigset_t stop;
 	int sig, status = EXIT_RUNTIME;
 	bool scraper_ready = false;
@@ -69,6 +71,16 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_set_level(cfg.log_level);
+	/* Read now, certificates and keys included: the exporter may lose
+	 * access to them once running. */
+	if (cfg.web_config_file) {
+		if (webconfig_load(cfg.web_config_file, &web, err, sizeof(err))) {
+			log_error("%s", err);
+			filter_free(&cfg.filter);
+			return EXIT_RUNTIME;
+		}
+		cfg.web = &web;
+	}
 	/* Scrape bodies are big and short-lived: a fixed mmap threshold (glibc
 	 * raises it after each big free otherwise) gives them back to the
 	 * system when freed, and two arenas keep freed memory from piling up
@@ -109,5 +121,6 @@ cleanup:
 	loader_stop(&loader);
 	cgroups_close(cgroups);
 	filter_free(&cfg.filter);
+	webconfig_free(&web);
 	return status;
 }
