@@ -502,6 +502,8 @@ class Exporter:
         self.returncode = None
         self._out = tempfile.TemporaryFile()
         self._err = tempfile.TemporaryFile()
+        # Sent with every scrape (e.g. Authorization).
+        self.headers = {}
         # Scrapes go straight to 127.0.0.1 whatever *_proxy says.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -524,8 +526,9 @@ class Exporter:
                            f"{self.stderr()}")
 
     def scrape(self, timeout=5):
+        request = urllib.request.Request(self.url, headers=self.headers)
         try:
-            with self._opener.open(self.url, timeout=timeout) as resp:
+            with self._opener.open(request, timeout=timeout) as resp:
                 return Scrape(resp.status, resp.headers.get("Content-Type"),
                               resp.read())
         except urllib.error.HTTPError as e:
@@ -1279,7 +1282,9 @@ class Prometheus:
 
     JOB = "ctcp"
 
-    def __init__(self, binary, target, interval=1):
+    def __init__(self, binary, target, interval=1, job_options=""):
+        """job_options: more YAML for the job, indented by 4 spaces (scheme,
+        tls_config, basic_auth...)."""
         self.dir = tempfile.mkdtemp(prefix="ctcp-prometheus-")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -1289,7 +1294,8 @@ class Prometheus:
             f.write(f"global:\n  scrape_interval: {interval}s\n  scrape_timeout: {interval}s\n"
                     "scrape_configs:\n"
                     f"  - job_name: {self.JOB}\n"
-                    f"    static_configs:\n      - targets: ['{target}']\n")
+                    f"    static_configs:\n      - targets: ['{target}']\n"
+                    + job_options)
         self._log = open(os.path.join(self.dir, "log"), "w+b")
         try:
             self.proc = subprocess.Popen(
@@ -1401,12 +1407,21 @@ class CommandExporter(Exporter):
 
     started = []
 
-    def __init__(self, binary, port, args, host="127.0.0.1", path="/metrics", wrapper=()):
+    def __init__(self, binary, port, args, host="127.0.0.1", path="/metrics", wrapper=(),
+                 ssl_context=None, headers=None):
+        """ssl_context: scrape over HTTPS with it; headers: sent with every
+        scrape, the readiness polls included."""
         super().__init__(binary, port)
         self.args = list(args)
         self.host = host
         self.wrapper = list(wrapper)
-        self.url = f"http://{url_host(host)}:{port}{path}"
+        scheme = "https" if ssl_context else "http"
+        self.url = f"{scheme}://{url_host(host)}:{port}{path}"
+        self.headers = dict(headers or {})
+        if ssl_context:
+            self._opener = urllib.request.build_opener(
+                urllib.request.ProxyHandler({}),
+                urllib.request.HTTPSHandler(context=ssl_context))
 
     def start(self, ready_timeout=10.0):
         self.proc = subprocess.Popen(self.wrapper + [self.binary] + self.args,
