@@ -439,6 +439,16 @@ static int yaml_problem(struct parser *p, const yaml_parser_t *y)
 	return -1;
 }
 
+/* "\0" in a quoted string would cut it short here: refused anywhere. */
+static int check_no_nul(struct parser *p)
+{
+	for (const yaml_node_t *node = p->doc->nodes.start; node < p->doc->nodes.top; node++)
+		if (node->type == YAML_SCALAR_NODE &&
+		    strlen(scalar_text(node)) != node->data.scalar.length)
+			return fail(p, node, "a string holds a NUL character");
+	return 0;
+}
+
 /* exporter-toolkit reads the first document only; a second is refused, as
  * what it says would be ignored. */
 static int check_one_document(struct parser *p, yaml_parser_t *y)
@@ -480,7 +490,9 @@ int webconfig_parse(const char *text, size_t len, struct webconfig *out, char *e
 		return -1;
 	}
 	root = yaml_document_get_root_node(&doc);
-	rc = root ? walk_mapping(&p, root, "", top_keys, COUNT(top_keys), top_key) : 0;
+	rc = check_no_nul(&p);
+	if (!rc && root)
+		rc = walk_mapping(&p, root, "", top_keys, COUNT(top_keys), top_key);
 	if (!rc)
 		rc = check_tls(&p);
 	if (!rc)

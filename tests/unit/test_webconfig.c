@@ -253,6 +253,9 @@ static void test_nul_byte(void **state)
 
 	assert_int_equal(webconfig_parse(text, sizeof(text) - 1, &wc, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "bad YAML"));
+	/* Written as an escape in a quoted string. */
+	refused("basic_auth_users:\n  \"al\\0ice\": x\n", "line 2: a string holds a NUL");
+	refused(CERTS "  client_ca_file: \"ca\\0.pem\"\n", "line 4: a string holds a NUL");
 }
 
 static void test_unknown_keys(void **state)
