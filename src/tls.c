@@ -9,6 +9,7 @@
 #include <gnutls/x509.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "log.h"
 
 static gnutls_datum_t datum(const char *pem)
@@ -133,7 +134,11 @@ static int verify_client(gnutls_session_t session, bool required)
 	if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) < 0 || status) {
 		if (log_enabled(LOG_DEBUG) && gnutls_certificate_verification_status_print(
 						  status, GNUTLS_CRT_X509, &text, 0) >= 0) {
-			log_debug("http: refused a TLS client certificate: %s", text.data);
+			int len = (int)strlen((const char *)text.data);
+
+			while (len > 0 && text.data[len - 1] == ' ')
+				len--;
+			log_debug("http: refused a TLS client certificate: %.*s", len, text.data);
 			gnutls_free(text.data);
 		}
 		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
@@ -163,7 +168,11 @@ static void apply_client_auth(void *cls, struct MHD_Connection *conn, void **soc
 		return;
 	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (!info || !info->tls_session) {
-		log_error("http: no TLS session to apply client_auth_type to");
+		/* Never serve a connection the policy was not applied to. */
+		log_error("http: no TLS session to apply client_auth_type to: closing");
+		info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (info)
+			shutdown(info->connect_fd, SHUT_RDWR);
 		return;
 	}
 	session = info->tls_session;

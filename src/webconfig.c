@@ -21,16 +21,12 @@
 /* Keys and values quoted in errors are cut to this many bytes. */
 #define QUOTE_MAX 48
 
-/* What tls_server_config set, for the checks of the whole section. */
-struct tls_seen {
-	bool any, client_auth, min_version, max_version;
-	const yaml_node_t *node;
-};
-
 struct parser {
 	yaml_document_t *doc;
 	struct webconfig *out;
-	struct tls_seen tls;
+	/* tls_server_config, and whether it sets anything. */
+	const yaml_node_t *tls_node;
+	bool tls_set;
 	char *err;
 	size_t errlen;
 };
@@ -239,11 +235,10 @@ static int walk_mapping(struct parser *p, const yaml_node_t *map, const char *se
 static int tls_key(struct parser *p, const char *key, const yaml_node_t *value)
 {
 	struct webconfig *wc = p->out;
-	struct tls_seen *seen = &p->tls;
 
 	/* A key set to null or "" is as good as absent, as in Go. */
 	if (!is_null(value) && !(value->type == YAML_SCALAR_NODE && !*scalar_text(value)))
-		seen->any = true;
+		p->tls_set = true;
 	if (!strcmp(key, "cert_file"))
 		return get_string(p, value, "tls_server_config.cert_file", &wc->cert_file);
 	if (!strcmp(key, "key_file"))
@@ -251,18 +246,12 @@ static int tls_key(struct parser *p, const char *key, const yaml_node_t *value)
 	if (!strcmp(key, "client_ca_file"))
 		return get_string(p, value, "tls_server_config.client_ca_file",
 				  &wc->client_ca_file);
-	if (!strcmp(key, "client_auth_type")) {
-		seen->client_auth = true;
+	if (!strcmp(key, "client_auth_type"))
 		return get_client_auth(p, value, &wc->client_auth);
-	}
-	if (!strcmp(key, "min_version")) {
-		seen->min_version = true;
+	if (!strcmp(key, "min_version"))
 		return get_tls_version(p, value, "tls_server_config.min_version", &wc->min_version);
-	}
-	if (!strcmp(key, "max_version")) {
-		seen->max_version = true;
+	if (!strcmp(key, "max_version"))
 		return get_tls_version(p, value, "tls_server_config.max_version", &wc->max_version);
-	}
 	return get_bool(p, value, "tls_server_config.prefer_server_cipher_suites",
 			&wc->prefer_server_cipher_suites);
 }
@@ -372,7 +361,7 @@ static const char *const top_keys[] = {"tls_server_config", "http_server_config"
 static int top_key(struct parser *p, const char *key, const yaml_node_t *value)
 {
 	if (!strcmp(key, "tls_server_config")) {
-		p->tls.node = value;
+		p->tls_node = value;
 		return walk_mapping(p, value, key, tls_keys, COUNT(tls_keys), tls_key);
 	}
 	if (!strcmp(key, "http_server_config"))
@@ -400,10 +389,10 @@ static const char *client_auth_name(enum client_auth type)
 static int check_tls(struct parser *p)
 {
 	struct webconfig *wc = p->out;
-	const yaml_node_t *node = p->tls.node;
+	const yaml_node_t *node = p->tls_node;
 	enum client_auth auth = wc->client_auth;
 
-	if (!p->tls.any)
+	if (!p->tls_set)
 		return 0;
 	if (!wc->cert_file || !wc->key_file)
 		return fail(p, node,
