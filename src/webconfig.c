@@ -1,23 +1,16 @@
 /* Parses the --web.config.file with libyaml, as strictly as exporter-toolkit
- * does (unknown or repeated keys are errors), and reads the files it names.
+ * does (unknown or repeated keys are errors).
  * Keys of exporter-toolkit that the exporter does not implement are refused
  * by name rather than ignored, so a file never means less than it says. */
 #include "webconfig.h"
 
 #include <crypt.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
-#include "tls.h"
 
-/* Far more than any real web config, certificate or CA bundle. */
-#define WEBCONFIG_MAX_BYTES (1 << 20)
 /* Keys and values quoted in errors are cut to this many bytes. */
 #define QUOTE_MAX 48
 
@@ -509,116 +502,4 @@ void webconfig_free(struct webconfig *wc)
 	free(wc->key_pem);
 	free(wc->client_ca_pem);
 	memset(wc, 0, sizeof(*wc));
-}
-
-/* A whole file of at most WEBCONFIG_MAX_BYTES, NUL-terminated; NULL with
- * the reason in why. */
-static char *read_small_file(const char *path, size_t *len, char *why, size_t whylen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *text = NULL;
-	size_t got = 0;
-	ssize_t n;
-
-	if (fd < 0 || fstat(fd, &st))
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "not a regular file");
-		goto out;
-	}
-	if (st.st_size > WEBCONFIG_MAX_BYTES) {
-		snprintf(why, whylen, "over %d bytes", WEBCONFIG_MAX_BYTES);
-		goto out;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text)
-		goto fail;
-	/* The size is read again through read(): the file may change. */
-	while ((n = read(fd, text + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	if (n < 0)
-		goto fail;
-	text[got] = '\0';
-	*len = got;
-	close(fd);
-	return text;
-fail:
-	snprintf(why, whylen, "%s", strerror(errno));
-out:
-	free(text);
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
-
-/* Relative paths are relative to the web config file's directory, as in
- * exporter-toolkit. */
-static char *relative_to(const char *config_path, const char *file)
-{
-	const char *slash = strrchr(config_path, '/');
-	char *joined;
-
-	if (file[0] == '/' || !slash)
-		return strdup(file);
-	if (asprintf(&joined, "%.*s/%s", (int)(slash - config_path), config_path, file) < 0)
-		return NULL;
-	return joined;
-}
-
-/* Resolves *file and reads it into *pem. */
-static int read_pem(const char *config_path, const char *key, char **file, char **pem, char *why,
-		    size_t whylen)
-{
-	char *resolved = relative_to(config_path, *file);
-	char reason[256];
-	size_t len;
-
-	if (!resolved) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	free(*file);
-	*file = resolved;
-	*pem = read_small_file(resolved, &len, reason, sizeof(reason));
-	if (!*pem) {
-		snprintf(why, whylen, "cannot read tls_server_config.%s %s: %s", key, resolved,
-			 reason);
-		return -1;
-	}
-	if (strlen(*pem) != len) {
-		snprintf(why, whylen, "tls_server_config.%s %s holds a NUL byte: want PEM text",
-			 key, resolved);
-		return -1;
-	}
-	return 0;
-}
-
-int webconfig_load(const char *path, struct webconfig *out, char *err, size_t errlen)
-{
-	char why[768];
-	size_t len;
-	char *text = read_small_file(path, &len, why, sizeof(why));
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!text) {
-		snprintf(err, errlen, "web config file %s: %s", path, why);
-		return -1;
-	}
-	rc = webconfig_parse(text, len, out, why, sizeof(why));
-	free(text);
-	if (!rc && out->tls)
-		rc = read_pem(path, "cert_file", &out->cert_file, &out->cert_pem, why,
-			      sizeof(why)) ||
-		     read_pem(path, "key_file", &out->key_file, &out->key_pem, why, sizeof(why)) ||
-		     (out->client_ca_file && read_pem(path, "client_ca_file", &out->client_ca_file,
-						      &out->client_ca_pem, why, sizeof(why))) ||
-		     tls_check(out, why, sizeof(why));
-	if (rc) {
-		webconfig_free(out);
-		snprintf(err, errlen, "web config file %s: %s", path, why);
-		return -1;
-	}
-	return 0;
 }

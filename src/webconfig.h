@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Far more than any real web config, certificate or CA bundle. */
+#define WEBCONFIG_MAX_BYTES (1 << 20)
+
 /* tls_server_config.client_auth_type, as Go's crypto/tls names them. */
 enum client_auth {
 	CLIENT_AUTH_NONE,	     /* NoClientCert: none asked for */
