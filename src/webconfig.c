@@ -1,7 +1,7 @@
 /* Parses the --web.config.file with libyaml, as strictly as exporter-toolkit
- * does (unknown or repeated keys are errors).
- * Keys of exporter-toolkit that the exporter does not implement are refused
- * by name rather than ignored, so a file never means less than it says. */
+ * does (unknown or repeated keys are errors). Keys of exporter-toolkit that
+ * the exporter does not implement are refused by name rather than ignored,
+ * so a file never means less than it says. */
 #include "webconfig.h"
 
 #include <crypt.h>
