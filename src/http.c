@@ -253,6 +253,9 @@ int http_listen(struct http_server *h, const struct config *cfg)
 		log_error("out of memory");
 		return -1;
 	}
+	if (h->auth && !cfg->web->tls)
+		log_warn("basic authentication without tls_server_config: passwords cross the "
+			 "network in the clear");
 	for (h->n = 0; h->n < cfg->nlisten; h->n++) {
 		h->listen_fds[h->n] = open_listener(&cfg->listen[h->n], cfg->listen_text[h->n]);
 		if (h->listen_fds[h->n] < 0)

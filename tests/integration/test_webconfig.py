@@ -421,6 +421,8 @@ class BasicAuthTest(RootTest):
         self.assert_unauthorized(self.curl(exp, scheme="http", path="/"), "index page")
         self.assert_unauthorized(self.curl(exp, scheme="http", path="/nope"), "other path")
         self.assertEqual(self.curl(exp, *right, scheme="http", path="/nope").status, 404)
+        self.assertIn("warning: basic authentication without tls_server_config: passwords "
+                      "cross the network in the clear", exp.stderr())
         self.assert_clean_exit(exp)
 
 
@@ -439,6 +441,7 @@ class TLSTest(RootTest):
         self.assert_refused_tls(self.curl(exp, *right, scheme="http"), "plain HTTP")
         self.assert_refused_tls(self.curl(exp, *right, "--tlsv1.1", "--tls-max", "1.1"),
                                 "TLS 1.1 under the default min_version TLS12")
+        self.assertNotIn("warning", exp.stderr())
         self.assert_clean_exit(exp)
 
     def test_min_version_tls13(self):
