@@ -441,7 +441,15 @@ class TLSTest(RootTest):
         self.assert_refused_tls(self.curl(exp, *right, scheme="http"), "plain HTTP")
         self.assert_refused_tls(self.curl(exp, *right, "--tlsv1.1", "--tls-max", "1.1"),
                                 "TLS 1.1 under the default min_version TLS12")
-        self.assertNotIn("warning", exp.stderr())
+        self.assertNotIn("in the clear", exp.stderr())
+        self.assert_clean_exit(exp)
+
+    def test_files_read_before_runas(self):
+        """The key is root's only (in a 0700 directory): it is read before
+        --runas gives up root."""
+        self.assertEqual(os.stat(self.pki.dir).st_mode & 0o777, 0o700)
+        exp = self.serve("tls and users", flags=["--runas=65534:65534"])
+        self.assert_ok(self.curl(exp, "-u", f"alice:{ALICE_PASSWORD}"), "after --runas")
         self.assert_clean_exit(exp)
 
     def test_min_version_tls13(self):
