@@ -81,6 +81,9 @@ static int config_as_flags(const struct config *cfg, char **argv)
 		abort();
 	if (!cfg->exporter_metrics)
 		argv[argc++] = strdup("--web.disable-exporter-metrics");
+	if (cfg->web_config_file &&
+	    asprintf(&argv[argc++], "--web.config.file=%s", cfg->web_config_file) < 0)
+		abort();
 	/* A user by name (its groups from the database), else the numbers. */
 	if (cfg->runas.set &&
 	    (cfg->runas.user[0]
@@ -94,7 +97,7 @@ static int config_as_flags(const struct config *cfg, char **argv)
 
 static void check_round_trip(const struct config *cfg)
 {
-	char *argv[MAX_LISTEN + 12], err[512] = "";
+	char *argv[MAX_LISTEN + 13], err[512] = "";
 	int argc = config_as_flags(cfg, argv);
 	struct config again;
 
@@ -106,6 +109,9 @@ static void check_round_trip(const struct config *cfg)
 		again.bucket_step == cfg->bucket_step && again.log_level == cfg->log_level &&
 		again.exporter_metrics == cfg->exporter_metrics &&
 		!strcmp(again.telemetry_path, cfg->telemetry_path) &&
+		(again.web_config_file == cfg->web_config_file ||
+		 (again.web_config_file && cfg->web_config_file &&
+		  !strcmp(again.web_config_file, cfg->web_config_file))) &&
 		!strcmp(again.kubelet_log_dir, cfg->kubelet_log_dir),
 	    "the config written out as flags reads back differently");
 	for (int i = 0; i < cfg->nlisten; i++)
