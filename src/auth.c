@@ -1,5 +1,5 @@
-/* Basic authentication. bcrypt is slow on purpose (about 90 ms at cost 10
- * here), so each check's result is remembered under an HMAC-SHA256 of user
+/* Basic authentication. bcrypt is slow on purpose (about 45 ms of CPU at cost
+ * 10 here), so each check's result is remembered under an HMAC-SHA256 of user
  * and password, keyed with random bytes drawn at start (the password itself
  * is never kept), and compared in constant time: a scraper sending the same
  * credentials every second pays one bcrypt in all, and a misconfigured one
