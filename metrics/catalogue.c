@@ -183,7 +183,9 @@ const struct family exporter_families[SELF_FAMILIES] = {
 	 "libbpf it uses.",
 	 .label_names = LABELS("version", "revision", "kernel", "libbpf")),
     SELF(SELF_SCRAPE_DURATION, "cgroup_tcp_exporter_scrape_duration_seconds", FAMILY_GAUGE,
-	 "Time the previous scrape took to read the kernel maps and render.", .unit = "seconds"),
+	 "Time the last finished scrape spent reading the kernel maps and rendering (and "
+	 "gzipping) its response; time waiting for the client to take the data is not counted.",
+	 .unit = "seconds"),
     SELF(SELF_PROGRAM_ATTACHED, "cgroup_tcp_exporter_program_attached", FAMILY_GAUGE,
 	 "1 when the BPF program is attached to its tracepoint, 0 when this kernel lacks the "
 	 "tracepoint.",
@@ -250,9 +252,14 @@ const char *family_sample_suffix(const struct family *f)
 	return f->type == FAMILY_COUNTER ? "_total" : "";
 }
 
-const void *family_value(const struct family *f, const void *source, unsigned int i)
+size_t family_value_offset(const struct family *f, unsigned int i)
 {
 	unsigned int index = f->label_index ? f->label_index[i] : i;
 
-	return (const char *)source + f->offset + index * f->stride;
+	return f->offset + index * f->stride;
+}
+
+const void *family_value(const struct family *f, const void *source, unsigned int i)
+{
+	return (const char *)source + family_value_offset(f, i);
 }

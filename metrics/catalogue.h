@@ -93,6 +93,7 @@ const char *family_type_name(enum family_type type);
 /* The name samples carry: counters end in _total. */
 const char *family_sample_suffix(const struct family *f);
 /* Where value i of a family sits in its source struct. */
+size_t family_value_offset(const struct family *f, unsigned int i);
 const void *family_value(const struct family *f, const void *source, unsigned int i);
 
 #endif /* CATALOGUE_H */

@@ -1,6 +1,11 @@
 /* Renders the catalogue: HELP, TYPE (and UNIT in OpenMetrics) for every
  * family, then all of its samples together; histograms with cumulative
- * buckets, +Inf equal to _count, then _sum and _count. */
+ * buckets, +Inf equal to _count, then _sum and _count.
+ *
+ * Every line is made of pieces known before the rows are read: the text
+ * before a row's labels, the labels (escaped once per scrape), the text
+ * after them, the number. A row of a family reserves its room once and is
+ * copied in without further checks. */
 #include "render.h"
 
 #include <inttypes.h>
@@ -9,44 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "escape.h"
+#include "number.h"
+
+#define WORD	       sizeof(__u64)
+#define HIST_SUM_WORD  (offsetof(struct ctcp_hist, sum) / WORD)
+#define HIST_SLOT_WORD (offsetof(struct ctcp_hist, slots) / WORD)
 
 const char *format_content_type(enum exposition_format format)
 {
 	return format == FORMAT_OPENMETRICS ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
-}
-
-void buf_double(struct buf *b, double v, enum exposition_format format)
-{
-	char text[64], *e;
-	int digits, exponent;
-
-	if (isnan(v)) {
-		buf_puts(b, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		buf_puts(b, v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	/* The fewest significant digits that read back as v, and the exponent
-	 * they come with, as Go's strconv.FormatFloat(v, 'g', -1, 64) finds
-	 * them: Prometheus' own clients write numbers this way, and Prometheus
-	 * compares le values in this canonical form. */
-	for (digits = 1; digits < 17; digits++) {
-		snprintf(text, sizeof(text), "%.*e", digits - 1, v);
-		if (strtod(text, NULL) == v)
-			break;
-	}
-	snprintf(text, sizeof(text), "%.*e", digits - 1, v);
-	e = strchr(text, 'e');
-	exponent = e ? atoi(e + 1) : 0;
-	if (exponent >= -4 && exponent < 6)
-		snprintf(text, sizeof(text), "%.*f",
-			 digits - 1 > exponent ? digits - 1 - exponent : 0, v);
-	buf_puts(b, text);
-	/* OpenMetrics wants a float to look like one: 1.0, not 1. */
-	if (format == FORMAT_OPENMETRICS && !strpbrk(text, ".e"))
-		buf_puts(b, ".0");
 }
 
 /* In OpenMetrics a family is named without the counter's _total. */
@@ -69,173 +45,203 @@ static void render_header(struct buf *b, const struct family *f, const struct re
 		buf_printf(b, "# UNIT %s %s\n", f->name, f->unit);
 }
 
-static void buf_u64(struct buf *b, uint64_t v)
+void render_cursor_init(struct render_cursor *cur)
 {
-	char text[20];
-	size_t i = sizeof(text);
-
-	do {
-		text[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	buf_append(b, text + i, sizeof(text) - i);
+	memset(cur, 0, sizeof(*cur));
+	buf_init(&cur->text.text);
 }
 
-static void buf_i64(struct buf *b, int64_t v)
+void render_cursor_free(struct render_cursor *cur)
 {
-	if (v < 0) {
-		buf_append(b, "-", 1);
-		buf_u64(b, (uint64_t)0 - (uint64_t)v);
-	} else {
-		buf_u64(b, (uint64_t)v);
+	buf_free(&cur->text.text);
+	render_cursor_init(cur);
+}
+
+/* Appends text made of up to three strings as one piece. */
+static struct piece add_piece(struct buf *b, const char *a, const char *m, const char *z)
+{
+	struct piece p = {.at = (uint32_t)b->len};
+
+	buf_puts(b, a);
+	buf_puts(b, m);
+	buf_puts(b, z);
+	p.len = (uint32_t)(b->len - p.at);
+	return p;
+}
+
+/* The words a family reads; false when they do not fit the renderer's
+ * bounds (a catalogue mistake the unit tests catch). */
+static bool family_words(struct family_text *t, const struct family *f)
+{
+	size_t size = f->hist ? sizeof(struct ctcp_hist) : WORD, lo = SIZE_MAX, hi = 0;
+
+	for (unsigned int i = 0; i < f->values; i++) {
+		size_t at = family_value_offset(f, i);
+
+		lo = at < lo ? at : lo;
+		hi = at + size > hi ? at + size : hi;
 	}
+	t->first_word = lo / WORD;
+	t->words = (hi - lo) / WORD;
+	return f->values <= FAMILY_MAX_VALUES && t->words <= FAMILY_MAX_WORDS && lo % WORD == 0;
 }
 
-/* A row's labels, escaped once per scrape: cgroup="...",<identity>. */
-struct row_text {
-	size_t offset;
-	size_t len;
-};
-
-static void row_labels(struct buf *b, const struct cgroup_row *row)
+static size_t piece_line(const struct family_text *t, struct piece prefix, struct piece tail)
 {
-	buf_puts(b, CGROUP_LABEL "=\"");
-	buf_label_value(b, row->cgroup);
-	for (unsigned int l = 0; l < IDENTITY_LABELS; l++) {
-		buf_append(b, "\",", 2);
-		buf_puts(b, identity_labels[l]);
-		buf_append(b, "=\"", 2);
-		buf_label_value(b, row->labels.values[l] ? row->labels.values[l] : "");
-	}
-	buf_append(b, "\"", 1);
+	return prefix.len + tail.len + NUMBER_MAX + 1;
 }
 
-/* name{<row labels>,label="value" — the caller closes the braces. */
-static void open_sample(struct buf *b, const struct family *f, const char *suffix,
-			const char *labels, size_t labels_len, unsigned int i)
+static bool prepare_family(struct family_text *t, const struct family *f,
+			   const struct render_options *o)
 {
-	buf_puts(b, f->name);
-	buf_puts(b, suffix);
-	buf_append(b, "{", 1);
-	buf_append(b, labels, labels_len);
-	if (f->label) {
-		buf_append(b, ",", 1);
-		buf_puts(b, f->label);
-		buf_append(b, "=\"", 2);
-		buf_puts(b, f->label_values[i]);
-		buf_append(b, "\"", 1);
-	}
-}
-
-/* The le values of a histogram family, formatted once per scrape. */
-struct bounds {
-	char text[CTCP_HIST_SLOTS][32];
-};
-
-static void format_bounds(struct bounds *out, const struct hist_spec *spec,
-			  enum exposition_format format)
-{
-	struct buf b;
-
-	for (unsigned int k = spec->first; k <= spec->last && k < CTCP_HIST_SLOTS; k++) {
-		buf_init(&b);
-		buf_double(&b, ldexp(1, (int)k) / spec->bucket_divisor, format);
-		snprintf(out->text[k], sizeof(out->text[k]), "%s", b.failed ? "" : b.data);
-		buf_free(&b);
-	}
-}
-
-static void render_histogram(struct buf *b, const struct family *f, const char *labels,
-			     size_t labels_len, unsigned int i, const struct ctcp_hist *h,
-			     const struct bounds *le, const struct render_options *o)
-{
-	const struct hist_spec *spec = f->hist;
+	struct buf *b = &t->text;
 	unsigned int step = o->bucket_step ? o->bucket_step : 1;
-	uint64_t cumulative = 0, count = 0;
+	char label[256], bound[NUMBER_MAX + 1];
+
+	buf_reset(b);
+	t->bounds = 0;
+	t->lines = 0;
+	t->row_bytes = 0;
+	if (!family_words(t, f))
+		return false;
+	if (!f->hist) {
+		t->prefix[0] = add_piece(b, f->name, family_sample_suffix(f), "{");
+	} else {
+		t->prefix[0] = add_piece(b, f->name, "_bucket", "{");
+		t->prefix[1] = add_piece(b, f->name, "_sum", "{");
+		t->prefix[2] = add_piece(b, f->name, "_count", "{");
+		t->sum_decimals = decimals_of(f->hist->sum_divisor);
+		for (unsigned int k = f->hist->first; k <= f->hist->last && k < CTCP_HIST_SLOTS;
+		     k += step)
+			t->bound_slot[t->bounds++] = (unsigned char)k;
+	}
+	for (unsigned int i = 0; i < f->values; i++) {
+		label[0] = '\0';
+		if (f->label)
+			snprintf(label, sizeof(label), ",%s=\"%s\"", f->label, f->label_values[i]);
+		if (!f->hist) {
+			t->tail[i][0] = add_piece(b, label, "} ", "");
+			t->row_bytes += piece_line(t, t->prefix[0], t->tail[i][0]);
+			t->lines++;
+			continue;
+		}
+		for (unsigned int j = 0; j < t->bounds; j++) {
+			double le = ldexp(1, t->bound_slot[j]) / f->hist->bucket_divisor;
+
+			bound[format_double(bound, le, o->format)] = '\0';
+			t->tail[i][j] = add_piece(b, label, ",le=\"", bound);
+			buf_puts(b, "\"} ");
+			t->tail[i][j].len += 3;
+			t->row_bytes += piece_line(t, t->prefix[0], t->tail[i][j]);
+		}
+		t->tail[i][t->bounds] = add_piece(b, label, ",le=\"+Inf\"} ", "");
+		t->tail[i][t->bounds + 1] = add_piece(b, label, "} ", "");
+		t->row_bytes += piece_line(t, t->prefix[0], t->tail[i][t->bounds]) +
+				piece_line(t, t->prefix[1], t->tail[i][t->bounds + 1]) +
+				piece_line(t, t->prefix[2], t->tail[i][t->bounds + 1]);
+		t->lines += t->bounds + 3;
+	}
+	return !b->failed;
+}
+
+/* prefix, the row's labels, tail: all but the number and the newline. */
+static inline char *line_start(char *p, const struct family_text *t, struct piece prefix,
+			       const char *labels, size_t labels_len, struct piece tail)
+{
+	memcpy(p, t->text.data + prefix.at, prefix.len);
+	p += prefix.len;
+	memcpy(p, labels, labels_len);
+	p += labels_len;
+	memcpy(p, t->text.data + tail.at, tail.len);
+	return p + tail.len;
+}
+
+static char *histogram_lines(char *p, const struct family_text *t, const struct family *f,
+			     unsigned int i, const __u64 *h, const char *labels, size_t labels_len,
+			     enum exposition_format format)
+{
+	const __u64 *slots = h + HIST_SLOT_WORD, sum = h[HIST_SUM_WORD];
+	__u64 cumulative = 0, count = 0;
 	unsigned int slot = 0;
 
 	for (unsigned int k = 0; k < CTCP_HIST_SLOTS; k++)
-		count += h->slots[k];
-	for (unsigned int k = spec->first; k <= spec->last; k += step) {
-		while (slot <= k)
-			cumulative += h->slots[slot++];
-		open_sample(b, f, "_bucket", labels, labels_len, i);
-		buf_puts(b, ",le=\"");
-		buf_puts(b, le->text[k]);
-		buf_append(b, "\"} ", 3);
-		buf_u64(b, cumulative);
-		buf_append(b, "\n", 1);
+		count += slots[k];
+	for (unsigned int j = 0; j < t->bounds; j++) {
+		while (slot <= t->bound_slot[j])
+			cumulative += slots[slot++];
+		p = line_start(p, t, t->prefix[0], labels, labels_len, t->tail[i][j]);
+		p += format_u64(p, cumulative);
+		*p++ = '\n';
 	}
-	open_sample(b, f, "_bucket", labels, labels_len, i);
-	buf_puts(b, ",le=\"+Inf\"} ");
-	buf_u64(b, count);
-	buf_append(b, "\n", 1);
-	open_sample(b, f, "_sum", labels, labels_len, i);
-	buf_append(b, "} ", 2);
-	buf_double(b, (double)h->sum / spec->sum_divisor, o->format);
-	buf_append(b, "\n", 1);
-	open_sample(b, f, "_count", labels, labels_len, i);
-	buf_append(b, "} ", 2);
-	buf_u64(b, count);
-	buf_append(b, "\n", 1);
+	p = line_start(p, t, t->prefix[0], labels, labels_len, t->tail[i][t->bounds]);
+	p += format_u64(p, count);
+	*p++ = '\n';
+	p = line_start(p, t, t->prefix[1], labels, labels_len, t->tail[i][t->bounds + 1]);
+	if (t->sum_decimals >= 0)
+		p += format_decimal(p, sum, (unsigned int)t->sum_decimals, format);
+	else
+		p += format_double(p, (double)sum / f->hist->sum_divisor, format);
+	*p++ = '\n';
+	p = line_start(p, t, t->prefix[2], labels, labels_len, t->tail[i][t->bounds + 1]);
+	p += format_u64(p, count);
+	*p++ = '\n';
+	return p;
 }
 
-static void render_cgroup_family(struct buf *b, const struct family *f,
-				 const struct cgroup_row *rows, size_t nrows,
-				 const struct buf *text, const struct row_text *at,
-				 const struct render_options *o)
+static void render_row(struct buf *b, const struct snapshot *snap, size_t r, const struct family *f,
+		       const struct family_text *t, const struct render_options *o)
 {
-	struct bounds le;
+	const char *labels = snap->text.data + snap->rows[r].labels_at;
+	size_t labels_len = snap->rows[r].labels_len;
+	__u64 words[FAMILY_MAX_WORDS] = {0};
+	char *p;
 
-	if (f->hist)
-		format_bounds(&le, f->hist, o->format);
-	for (size_t r = 0; r < nrows; r++) {
-		const char *labels = text->data + at[r].offset;
-
-		for (unsigned int i = 0; i < f->values; i++) {
-			const void *v = family_value(f, rows[r].values, i);
-
-			if (f->type == FAMILY_HISTOGRAM) {
-				render_histogram(b, f, labels, at[r].len, i, v, &le, o);
-				continue;
-			}
-			open_sample(b, f, family_sample_suffix(f), labels, at[r].len, i);
-			buf_append(b, "} ", 2);
-			if (f->type == FAMILY_GAUGE)
-				buf_i64(b, *(const int64_t *)v);
-			else
-				buf_u64(b, *(const uint64_t *)v);
-			buf_append(b, "\n", 1);
-		}
-	}
-}
-
-void render_cgroups(struct buf *b, const struct cgroup_row *rows, size_t nrows,
-		    const struct render_options *opts)
-{
-	struct row_text *at = calloc(nrows ? nrows : 1, sizeof(*at));
-	struct buf text;
-
-	buf_init(&text);
-	if (!at) {
-		b->failed = true;
+	if (!buf_reserve(b, t->row_bytes + t->lines * labels_len))
 		return;
-	}
-	for (size_t r = 0; r < nrows; r++) {
-		at[r].offset = text.len;
-		row_labels(&text, &rows[r]);
-		at[r].len = text.len - at[r].offset;
-	}
-	if (text.failed || (nrows && !text.data)) {
-		b->failed = true;
-	} else {
-		for (size_t i = 0; i < cgroup_families_len; i++) {
-			render_header(b, &cgroup_families[i], opts);
-			render_cgroup_family(b, &cgroup_families[i], rows, nrows, &text, at, opts);
+	snapshot_values(snap, r, t->first_word, t->words, words);
+	p = b->data + b->len;
+	for (unsigned int i = 0; i < f->values; i++) {
+		const __u64 *v = words + (family_value_offset(f, i) / WORD - t->first_word);
+
+		if (f->hist) {
+			p = histogram_lines(p, t, f, i, v, labels, labels_len, o->format);
+			continue;
 		}
+		p = line_start(p, t, t->prefix[0], labels, labels_len, t->tail[i][0]);
+		if (f->type == FAMILY_GAUGE)
+			p += format_i64(p, (int64_t)*v);
+		else
+			p += format_u64(p, *v);
+		*p++ = '\n';
 	}
-	buf_free(&text);
-	free(at);
+	b->len = (size_t)(p - b->data);
+	b->data[b->len] = '\0';
+}
+
+bool render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cursor *cur,
+		    const struct render_options *opts, size_t until)
+{
+	while (cur->family < cgroup_families_len) {
+		const struct family *f = &cgroup_families[cur->family];
+
+		if (!cur->started) {
+			render_header(b, f, opts);
+			if (!prepare_family(&cur->text, f, opts))
+				b->failed = true;
+			cur->started = true;
+			cur->row = 0;
+		}
+		for (; cur->row < snap->nrows; cur->row++) {
+			if (b->failed)
+				return true;
+			if (b->len >= until)
+				return false;
+			render_row(b, snap, cur->row, f, &cur->text, opts);
+		}
+		cur->family++;
+		cur->started = false;
+	}
+	return true;
 }
 
 void render_self(struct buf *b, const struct family *f, const struct self_sample *samples, size_t n,

@@ -1,29 +1,20 @@
 /* Renders the catalogue in the Prometheus text format 0.0.4 or in
- * OpenMetrics 1.0: per-cgroup families from a snapshot, the exporter's own
- * families from samples its collectors made. */
+ * OpenMetrics 1.0: per-cgroup families from a snapshot, a bounded piece at
+ * a time, and the exporter's own families from samples its collectors
+ * made. */
 #ifndef RENDER_H
 #define RENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "buf.h"
 #include "catalogue.h"
 #include "negotiate.h"
+#include "snapshot.h"
 
 #define TEXT_CONTENT_TYPE	 "text/plain; version=0.0.4; charset=utf-8"
 #define OPENMETRICS_CONTENT_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
-
-/* Who a cgroup is: values of identity_labels, in order ("" or NULL when
- * unknown). */
-struct cgroup_labels {
-	const char *values[IDENTITY_LABELS];
-};
-
-/* One cgroup's values, under the labels it is shown with. */
-struct cgroup_row {
-	const char *cgroup;
-	struct cgroup_labels labels;
-	struct cgroup_values *values;
-};
 
 /* One sample of an exporter family: its label values, in the order of the
  * family's label_names. */
@@ -40,19 +31,53 @@ struct render_options {
 	unsigned int bucket_step;
 };
 
-/* rows must be unique by cgroup: the renderer does not merge them. */
-void render_cgroups(struct buf *b, const struct cgroup_row *rows, size_t nrows,
-		    const struct render_options *opts);
+/* A part of a line: text[at, at + len) of struct family_text. */
+struct piece {
+	uint32_t at;
+	uint32_t len;
+};
+
+/* The most values a family has (one per value of its extra label). */
+#define FAMILY_MAX_VALUES 16
+/* A family's value words in struct cgroup_values, at most. */
+#define FAMILY_MAX_WORDS 64
+
+/* What every line of one family writes around a row's labels, made once
+ * per scrape: name{<row labels><tail> <value>. */
+struct family_text {
+	struct buf text;
+	struct piece prefix[3]; /* name{, or name_bucket{, name_sum{, name_count{ */
+	/* Per value: each kept bucket's tail (,label="v",le="x"} ), +Inf's,
+	 * then the tail of the plain samples (,label="v"} ). */
+	struct piece tail[FAMILY_MAX_VALUES][CTCP_HIST_SLOTS + 2];
+	unsigned int bounds;			   /* kept finite bounds */
+	unsigned char bound_slot[CTCP_HIST_SLOTS]; /* the slot each one ends */
+	size_t first_word, words;		   /* where the values are */
+	int sum_decimals;			   /* _sum = integer / 10^d; -1: divide */
+	size_t lines;				   /* per row */
+	size_t row_bytes;			   /* per row, labels not counted */
+};
+
+/* Where the rendering of a snapshot is. */
+struct render_cursor {
+	size_t family; /* in cgroup_families */
+	size_t row;
+	bool started; /* the family's header and text are made */
+	struct family_text text;
+};
+
+void render_cursor_init(struct render_cursor *cur);
+void render_cursor_free(struct render_cursor *cur);
+/* Renders from the cursor on, whole rows, until b holds at least `until`
+ * bytes (SIZE_MAX: all) or the per-cgroup families are done; true then.
+ * An allocation failure sets b->failed. */
+bool render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cursor *cur,
+		    const struct render_options *opts, size_t until);
 void render_self(struct buf *b, const struct family *f, const struct self_sample *samples, size_t n,
 		 const struct render_options *opts);
 /* Closes the exposition (OpenMetrics ends with # EOF). */
 void render_end(struct buf *b, const struct render_options *opts);
 
 const char *format_content_type(enum exposition_format format);
-
-/* v in the canonical form of Prometheus clients (Go's 'g' with the fewest
- * digits: "0.001", "8e-06", "1.048576e+06"); whole numbers get ".0" in
- * OpenMetrics. */
-void buf_double(struct buf *b, double v, enum exposition_format format);
 
 #endif /* RENDER_H */

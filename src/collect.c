@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "packed.h"
 
 #define FIRST_CHUNK 256
 /* The kernel's internal ENOTSUPP, which user space headers lack. */
@@ -21,11 +22,6 @@ static void add_u64s(void *dst, const void *src, size_t size)
 
 	for (size_t i = 0; i < size / sizeof(__u64); i++)
 		d[i] += s[i];
-}
-
-void values_add(struct cgroup_values *dst, const struct cgroup_values *src)
-{
-	add_u64s(dst, src, sizeof(*dst));
 }
 
 static size_t stride_of(const struct collector *c, const struct map_source *m)
@@ -80,13 +76,17 @@ int collector_init(struct collector *c, const struct kernel_maps *maps)
 			     .value_size = sizeof(struct ctcp_hist),
 			     .offset = offsetof(struct cgroup_values, rtt)},
 	};
+	size_t largest = 0;
 
 	memset(c, 0, sizeof(*c));
+	buf_init(&c->parts);
 	for (int m = 0; m < COLLECT_MAPS; m++) {
 		c->maps[m] = layout[m];
 		c->maps[m].fd = maps->values_fd[m];
 		c->maps[m].first = maps->values_slots[m].first;
 		c->maps[m].end = maps->values_slots[m].end;
+		if (layout[m].value_size > largest)
+			largest = layout[m].value_size;
 	}
 	c->slots_fd = maps->slots_fd;
 	c->nslots = maps->nslots;
@@ -97,7 +97,8 @@ int collector_init(struct collector *c, const struct kernel_maps *maps)
 	c->batch = true;
 	c->stats_values = calloc((size_t)c->ncpus, sizeof(*c->stats_values));
 	c->sample_of_slot = calloc(c->nslots, sizeof(*c->sample_of_slot));
-	if (!c->stats_values || !c->sample_of_slot || idmap_init(&c->index))
+	c->sum = malloc(largest);
+	if (!c->stats_values || !c->sample_of_slot || !c->sum || idmap_init(&c->index))
 		return -ENOMEM;
 	return alloc_chunk(c, FIRST_CHUNK);
 }
@@ -108,13 +109,15 @@ void collector_free(struct collector *c)
 	free(c->slot_keys);
 	free(c->values);
 	free(c->sample_of_slot);
+	free(c->sum);
 	free(c->stats_values);
 	free(c->samples);
+	buf_free(&c->parts);
 	idmap_free(&c->index);
 	memset(c, 0, sizeof(*c));
 }
 
-/* The sample of a cgroup, made zero on first sight in this scrape. */
+/* The sample of a cgroup, new (no values) on first sight in this read. */
 static struct cgroup_sample *sample_of(struct collector *c, __u64 id)
 {
 	struct idmap_slot *slot = idmap_find(&c->index, id);
@@ -213,22 +216,40 @@ static int read_slots_one_by_one(struct collector *c)
 	return errno == ENOENT ? 0 : -errno;
 }
 
-/* Adds the values of count slots of one array into their owners' samples. */
-static void add_values(struct collector *c, const struct map_source *m, const __u32 *slots,
-		       __u32 count)
+static const __u64 *part_at(const struct collector *c, size_t part)
 {
-	size_t stride = stride_of(c, m);
+	return (const __u64 *)(const void *)(c->parts.data + part - 1);
+}
+
+/* Adds the values of count slots of one array to their owners' samples,
+ * packed. */
+static int add_values(struct collector *c, int m, const __u32 *slots, __u32 count)
+{
+	const struct map_source *map = &c->maps[m];
+	size_t words = map->value_size / sizeof(__u64), stride = stride_of(c, map);
 
 	for (__u32 k = 0; k < count; k++) {
 		__u32 owner = slots[k] < c->slots_end ? c->sample_of_slot[slots[k]] : 0;
-		const char *v = c->values + k * stride;
+		const __u64 *v = (const __u64 *)(const void *)(c->values + k * stride);
+		struct cgroup_sample *s;
 
 		if (!owner)
 			continue;
-		for (int cpu = 0; cpu < (m->percpu ? c->ncpus : 1); cpu++)
-			add_u64s((char *)&c->samples[owner - 1].values + m->offset,
-				 v + cpu * m->value_size, m->value_size);
+		s = &c->samples[owner - 1];
+		if (map->percpu || s->part[m]) {
+			memset(c->sum, 0, map->value_size);
+			for (int cpu = 0; cpu < (map->percpu ? c->ncpus : 1); cpu++)
+				add_u64s(c->sum, v + (size_t)cpu * words, map->value_size);
+			/* A cgroup met in two slots of one array: both count. */
+			if (s->part[m])
+				packed_add(part_at(c, s->part[m]), words, 0, words, c->sum);
+			v = c->sum;
+		}
+		s->part[m] = packed_append(&c->parts, v, words) + 1;
+		if (c->parts.failed)
+			return -ENOMEM;
 	}
+	return 0;
 }
 
 /* The map's slots up to the last one owned. */
@@ -238,9 +259,10 @@ static __u32 end_of(const struct collector *c, const struct map_source *m)
 }
 
 /* In chunks; a batch starts after the key it is given. */
-static int read_values_batched(struct collector *c, const struct map_source *m)
+static int read_values_batched(struct collector *c, int map)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	const struct map_source *m = &c->maps[map];
 	__u32 next = m->first, end = end_of(c, m), token = next - 1;
 	int err;
 
@@ -252,7 +274,8 @@ static int read_values_batched(struct collector *c, const struct map_source *m)
 		err = err ? -errno : 0;
 		if (err && err != -ENOENT)
 			return unsupported(err) && next == m->first ? -EOPNOTSUPP : err;
-		add_values(c, m, c->slot_keys, count);
+		if (add_values(c, map, c->slot_keys, count))
+			return -ENOMEM;
 		next += count;
 		if (err == -ENOENT || !count)
 			break;
@@ -260,14 +283,17 @@ static int read_values_batched(struct collector *c, const struct map_source *m)
 	return 0;
 }
 
-static int read_values_one_by_one(struct collector *c, const struct map_source *m)
+static int read_values_one_by_one(struct collector *c, int map)
 {
+	const struct map_source *m = &c->maps[map];
+
 	for (__u32 slot = m->first; slot < end_of(c, m); slot++) {
 		if (!c->sample_of_slot[slot])
 			continue;
 		if (bpf_map_lookup_elem(m->fd, &slot, c->values))
 			return -errno;
-		add_values(c, m, &slot, 1);
+		if (add_values(c, map, &slot, 1))
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -290,6 +316,7 @@ static void reset_samples(struct collector *c)
 	memset(c->sample_of_slot, 0, c->slots_end * sizeof(*c->sample_of_slot));
 	c->slots_end = 0;
 	idmap_clear(&c->index);
+	buf_reset(&c->parts);
 }
 
 static int read_slots(struct collector *c)
@@ -313,12 +340,27 @@ int collector_read(struct collector *c, struct ctcp_stats *stats)
 	int err = read_slots(c);
 
 	for (int m = 0; m < COLLECT_MAPS && !err; m++) {
-		err = c->batch ? read_values_batched(c, &c->maps[m]) : -EOPNOTSUPP;
+		err = c->batch ? read_values_batched(c, m) : -EOPNOTSUPP;
 		if (err == -EOPNOTSUPP) {
 			c->batch = false;
-			err = read_values_one_by_one(c, &c->maps[m]);
+			err = read_values_one_by_one(c, m);
 		}
 	}
 	read_stats(c, stats);
 	return err;
+}
+
+void collector_values(const struct collector *c, size_t i, struct cgroup_values *out)
+{
+	for (int m = 0; m < COLLECT_MAPS; m++)
+		if (c->samples[i].part[m])
+			packed_add(part_at(c, c->samples[i].part[m]),
+				   c->maps[m].value_size / sizeof(__u64), 0,
+				   c->maps[m].value_size / sizeof(__u64),
+				   (__u64 *)(void *)((char *)out + c->maps[m].offset));
+}
+
+void collector_release(struct collector *c)
+{
+	buf_free(&c->parts);
 }

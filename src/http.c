@@ -2,7 +2,6 @@
 #include "http.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -10,15 +9,18 @@
 #include <unistd.h>
 #include "auth.h"
 #include "buf.h"
-#include "gzip.h"
 #include "log.h"
 #include "negotiate.h"
+#include "render.h"
+#include "stream.h"
 
 /* A thread per connection, so every client is served (or told 503) at
  * once rather than queued behind another; handlers need little stack. */
 #define HTTP_THREAD_STACK    (512 * 1024)
 #define HTTP_MAX_CONNECTIONS 256
-#define BODY_TRIM_BYTES	     (1 << 20)
+/* libmicrohttpd's buffer for bodies sent without chunked encoding (to
+ * HTTP/1.0 clients); chunks go out of the connection's own memory. */
+#define HTTP_BLOCK_BYTES (64 * 1024)
 /* One client (address) cannot take every connection. */
 #define HTTP_PER_IP_CONNECTIONS 128
 /* Idle or stalled connections are closed after this. */
@@ -43,68 +45,87 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int statu
 	return ret;
 }
 
-/* Big bodies come back to the allocator in big blocks; glibc keeps them in
- * the worker thread's arena unless told to give them back, so memory would
- * stay at the largest scrape ever made. */
-static void free_body(void *body)
-{
-	size_t size = malloc_usable_size(body);
+/* The body of one /metrics answer: a stream for GET, nothing for HEAD. */
+struct metrics_body {
+	struct http_server *h;
+	struct stream *stream;
+};
 
-	free(body);
-	if (size > BODY_TRIM_BYTES)
-		malloc_trim(0);
+static ssize_t read_body(void *cls, uint64_t pos, char *out, size_t room)
+{
+	struct metrics_body *body = cls;
+	ssize_t n = body->stream ? stream_read(body->stream, out, room) : 0;
+
+	/* Past the first byte a failure can only cut the answer short: the
+	 * connection is closed without the chunked body's last chunk, which
+	 * clients report as an error. */
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n ? n : MHD_CONTENT_READER_END_OF_STREAM;
 }
 
-static enum MHD_Result send_buf(struct MHD_Connection *conn, struct buf *body,
-				enum exposition_format format, bool gzipped)
+static void end_body(void *cls)
 {
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-	size_t len;
-	char *data = buf_steal(body, &len);
+	struct metrics_body *body = cls;
 
-	r = MHD_create_response_from_buffer_with_free_callback(len, data, free_body);
-	if (!r) {
-		free(data);
-		return MHD_NO;
+	if (body->stream) {
+		stream_close(body->stream);
+		atomic_fetch_sub(&body->h->in_flight, 1);
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, format_content_type(format));
-	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	if (gzipped)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	free(body);
 }
 
-static enum MHD_Result send_metrics(struct http_server *h, struct MHD_Connection *conn)
+/* GET renders from a snapshot taken here, before the status line, so a
+ * failed scrape is still a 500; the body then streams (chunked). HEAD gets
+ * GET's headers without reading any map. */
+static enum MHD_Result send_metrics(struct http_server *h, struct MHD_Connection *conn, bool head)
 {
 	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 	const char *encoding =
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
 	enum exposition_format format = negotiate_format(accept);
 	bool gzipped = negotiate_gzip(encoding);
-	struct buf body, packed;
+	struct metrics_body *body = calloc(1, sizeof(*body));
+	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	if (atomic_fetch_add(&h->in_flight, 1) >= h->cfg->max_requests) {
-		atomic_fetch_sub(&h->in_flight, 1);
-		return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
-				 "too many scrapes at once (--web.max-requests): try again\n");
+	if (!body)
+		return MHD_NO;
+	body->h = h;
+	if (!head) {
+		if (atomic_fetch_add(&h->in_flight, 1) >= h->cfg->max_requests) {
+			atomic_fetch_sub(&h->in_flight, 1);
+			free(body);
+			return send_text(
+			    conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
+			    "too many scrapes at once (--web.max-requests): try again\n");
+		}
+		body->stream = stream_open(h->scraper, format, gzipped);
+		if (!body->stream) {
+			atomic_fetch_sub(&h->in_flight, 1);
+			free(body);
+			return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					 "text/plain; charset=utf-8",
+					 "scrape failed: see the exporter's log\n");
+		}
 	}
-	buf_init(&body);
-	buf_init(&packed);
-	if (scraper_render(h->scraper, format, &body) || (gzipped && gzip_buf(&body, &packed))) {
-		buf_free(&body);
-		buf_free(&packed);
-		atomic_fetch_sub(&h->in_flight, 1);
-		return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8",
-				 "scrape failed: see the exporter's log\n");
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_BLOCK_BYTES, read_body, body,
+					      end_body);
+	if (!r) {
+		end_body(body);
+		return MHD_NO;
 	}
-	ret = send_buf(conn, gzipped ? &packed : &body, format, gzipped);
-	buf_free(&body);
-	buf_free(&packed);
-	atomic_fetch_sub(&h->in_flight, 1);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, format_content_type(format));
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (gzipped)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	/* libmicrohttpd 0.9.75 would send a chunked body's last chunk after
+	 * HEAD: without chunking (the connection closes after) nothing but the
+	 * headers goes out. */
+	if (head)
+		MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
 	return ret;
 }
 
@@ -144,7 +165,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return send_text(conn, MHD_HTTP_BAD_REQUEST, "text/plain; charset=utf-8",
 				 "HTTP/1.1 requests need a Host header\n");
 	if (!strcmp(url, h->cfg->telemetry_path))
-		return send_metrics(h, conn);
+		return send_metrics(h, conn, !strcmp(method, MHD_HTTP_METHOD_HEAD));
 	if (!strcmp(url, "/"))
 		return send_text(conn, MHD_HTTP_OK, "text/html; charset=utf-8", h->index_page);
 	return send_text(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found\n");

@@ -107,10 +107,13 @@ bool lifecycle_name_removed(struct lifecycle *lc, struct cgroups *cg, uint64_t i
 	return !queued(lc, id) && take_removal(lc, cg, id, lc->scrape + 1);
 }
 
-static bool has_sockets(const struct cgroup_values *v)
+static bool has_sockets(const struct collector *c, size_t sample)
 {
+	struct cgroup_values v = {0};
+
+	collector_values(c, sample, &v);
 	for (int state = 0; state < CTCP_TCP_STATES; state++)
-		if (v->conn.sockets[state])
+		if (v.conn.sockets[state])
 			return true;
 	return false;
 }
@@ -123,7 +126,7 @@ void lifecycle_check_returns(struct lifecycle *lc, const struct collector *c)
 	for (size_t i = 0; i < lc->n; i++) {
 		const struct idmap_slot *slot = idmap_find(&c->index, lc->pending[i].id);
 
-		if (slot->id && has_sockets(&c->samples[(size_t)slot->value - 1].values) &&
+		if (slot->id && has_sockets(c, (size_t)slot->value - 1) &&
 		    lc->pending[i].seen < lc->scrape)
 			lc->pending[i].seen = lc->scrape;
 	}

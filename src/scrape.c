@@ -1,4 +1,4 @@
-/* One scrape: snapshot the maps, attach cgroup names, render. */
+/* One scrape: snapshot the maps, attach cgroup names, hand it over. */
 #include "scrape.h"
 
 #include <errno.h>
@@ -9,7 +9,6 @@
 #include "flags.h"
 #include "loader.h"
 #include "log.h"
-#include "self.h"
 
 /* Events no live cgroup can be named for are shown under cgroup="". */
 static const char unattributed[] = "";
@@ -28,6 +27,7 @@ int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups 
 	s->filter = &cfg->filter;
 	s->bucket_step = cfg->bucket_step;
 	s->self_metrics = cfg->exporter_metrics;
+	atomic_init(&s->last_ns, 0);
 	pthread_mutex_init(&s->lock, NULL);
 	loader_maps(loader, &maps);
 	if (kubelet_init(&s->kubelet, cfg->kubelet_log_dir) ||
@@ -58,20 +58,21 @@ static int row_cmp(const void *a, const void *b)
 	return d;
 }
 
-size_t rows_merge(struct cgroup_row *rows, size_t n)
+int rows_snapshot(const struct collector *c, struct cgroup_row *rows, size_t n,
+		  struct snapshot *out)
 {
-	size_t out = 0;
+	struct cgroup_values sum;
+	size_t next;
 
-	if (n == 0)
-		return 0;
 	qsort(rows, n, sizeof(*rows), row_cmp);
-	for (size_t i = 1; i < n; i++) {
-		if (!row_cmp(&rows[i], &rows[out]))
-			values_add(rows[out].values, rows[i].values);
-		else
-			rows[++out] = rows[i];
+	for (size_t i = 0; i < n; i = next) {
+		memset(&sum, 0, sizeof(sum));
+		for (next = i; next < n && !row_cmp(&rows[next], &rows[i]); next++)
+			collector_values(c, rows[next].sample, &sum);
+		if (snapshot_add(out, rows[i].cgroup, &rows[i].labels, &sum))
+			return -1;
 	}
-	return out + 1;
+	return 0;
 }
 
 /* The labels of one cgroup; false when the filters hide it. */
@@ -109,7 +110,7 @@ static bool label_row(struct scraper *s, struct cgroup_row *row, uint64_t id)
 	return true;
 }
 
-static int name_rows(struct scraper *s, size_t *nrows)
+static int name_rows(struct scraper *s, struct snapshot *out)
 {
 	const struct collector *c = &s->collector;
 	size_t n = 0;
@@ -130,10 +131,9 @@ static int name_rows(struct scraper *s, size_t *nrows)
 			s->excluded++;
 			continue;
 		}
-		s->rows[n++].values = &c->samples[i].values;
+		s->rows[n++].sample = i;
 	}
-	*nrows = rows_merge(s->rows, n);
-	return 0;
+	return rows_snapshot(c, s->rows, n, out) ? -ENOMEM : 0;
 }
 
 static double seconds_since(const struct timespec *start)
@@ -144,40 +144,57 @@ static double seconds_since(const struct timespec *start)
 	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-int scraper_render(struct scraper *s, enum exposition_format format, struct buf *out)
+/* What the exporter's own metrics show, copied while the lock is held. */
+static void self_values(struct scraper *s, struct self_sources *out)
 {
-	struct render_options opts = {.format = format, .bucket_step = s->bucket_step};
-	struct self_sources self = {.loader = s->loader};
+	out->loader = s->loader;
+	for (int m = 0; m < COLLECT_MAPS; m++)
+		out->map_entries[m] = s->collector.entries[m];
+	out->cache_entries = cgroups_cached(s->cgroups);
+	out->cache_misses = cgroups_misses(s->cgroups);
+	out->excluded = s->excluded;
+	out->freed = s->lifecycle.freed;
+	out->last_scrape_seconds = (double)atomic_load(&s->last_ns) / 1e9;
+}
+
+int scraper_take(struct scraper *s, enum exposition_format format, struct scrape *out)
+{
 	struct timespec start;
-	size_t nrows = 0;
 	int err;
 
+	memset(out, 0, sizeof(*out));
+	snapshot_init(&out->rows);
+	out->opts = (struct render_options){.format = format, .bucket_step = s->bucket_step};
+	out->self_metrics = s->self_metrics;
 	pthread_mutex_lock(&s->lock);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	lifecycle_before_scrape(&s->lifecycle, s->cgroups);
-	err = collector_read(&s->collector, &self.stats);
+	err = collector_read(&s->collector, &out->self.stats);
 	if (!err) {
 		lifecycle_check_returns(&s->lifecycle, &s->collector);
-		err = name_rows(s, &nrows);
+		err = name_rows(s, &out->rows);
 	}
 	if (!err) {
-		render_cgroups(out, s->rows, nrows, &opts);
-		if (s->self_metrics) {
-			self.collector = &s->collector;
-			self.cgroups = s->cgroups;
-			self.last_scrape_seconds = s->last_seconds;
-			self.excluded = s->excluded;
-			self.freed = s->lifecycle.freed;
-			render_self_metrics(out, &self, &opts);
-		}
-		render_end(out, &opts);
+		self_values(s, &out->self);
+		/* The snapshot holds copies of the names it shows. */
 		lifecycle_after_scrape(&s->lifecycle, s->cgroups);
-		s->last_seconds = seconds_since(&start);
 	}
+	collector_release(&s->collector);
+	out->snapshot_seconds = seconds_since(&start);
 	pthread_mutex_unlock(&s->lock);
-	if (err || out->failed) {
-		log_error("scrape failed: %s", strerror(err ? -err : ENOMEM));
+	if (err) {
+		log_error("scrape failed: %s", strerror(-err));
 		return -1;
 	}
 	return 0;
+}
+
+void scrape_free(struct scrape *sc)
+{
+	snapshot_free(&sc->rows);
+}
+
+void scraper_finished(struct scraper *s, double seconds)
+{
+	atomic_store(&s->last_ns, (uint_fast64_t)(seconds * 1e9));
 }

@@ -1,9 +1,11 @@
-/* One scrape: read the maps, name each cgroup, render. Scrapes are
- * serialized; nothing renders while reading kernel state. */
+/* One scrape: read the maps and name each cgroup, under a lock that
+ * serializes scrapes, into a snapshot the response owns; nothing renders
+ * while reading kernel state, and rendering holds no lock. */
 #ifndef SCRAPE_H
 #define SCRAPE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include "cgroups.h"
 #include "collect.h"
@@ -11,8 +13,17 @@
 #include "kubelet.h"
 #include "lifecycle.h"
 #include "render.h"
+#include "self.h"
 
 struct loader;
+
+/* A cgroup being named: its labels point into the cgroup and kubelet
+ * caches, valid while the scraper's lock is held. */
+struct cgroup_row {
+	const char *cgroup;
+	struct cgroup_labels labels;
+	size_t sample; /* in the collector's samples */
+};
 
 struct scraper {
 	pthread_mutex_t lock;
@@ -27,7 +38,18 @@ struct scraper {
 	size_t excluded; /* cgroups the filters hid at the last scrape */
 	unsigned int bucket_step;
 	bool self_metrics;
-	double last_seconds; /* the previous scrape's duration */
+	/* The last finished scrape's duration, in nanoseconds. */
+	atomic_uint_fast64_t last_ns;
+};
+
+/* What one scrape shows, taken under the scraper's lock; owned by the
+ * response that renders it. */
+struct scrape {
+	struct snapshot rows;
+	struct render_options opts;
+	bool self_metrics;
+	struct self_sources self;
+	double snapshot_seconds; /* time it took to take */
 };
 
 struct config;
@@ -35,13 +57,19 @@ struct config;
 int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups *cgroups,
 		 const struct config *cfg);
 void scraper_free(struct scraper *s);
-/* Renders into out (which the caller owns); -1 when the scrape failed. */
-int scraper_render(struct scraper *s, enum exposition_format format, struct buf *out);
+/* Reads the maps into out (scrape_free() it in any case); -1 when the
+ * scrape failed (logged). */
+int scraper_take(struct scraper *s, enum exposition_format format, struct scrape *out);
+void scrape_free(struct scrape *sc);
+/* A scrape's response is made: its duration is what the next scrapes
+ * report. */
+void scraper_finished(struct scraper *s, double seconds);
 
-/* Sorts rows by their labels as shown and sums rows that share them into the
- * first (two ids can name the same path: a cgroup removed and made again; two
- * paths can be shown alike: they differ only in bytes that are not UTF-8).
- * Returns the new count. */
-size_t rows_merge(struct cgroup_row *rows, size_t n);
+/* Adds the rows to out, sorted by their labels as shown, with the values of
+ * rows that share them summed into one row (two ids can name the same path: a
+ * cgroup removed and made again; two paths can be shown alike: they differ
+ * only in bytes that are not UTF-8). -1 when out of memory. */
+int rows_snapshot(const struct collector *c, struct cgroup_row *rows, size_t n,
+		  struct snapshot *out);
 
 #endif /* SCRAPE_H */

@@ -3,6 +3,7 @@
 
 #include <bpf/libbpf.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -20,17 +21,22 @@ static void one(struct buf *b, enum self_family id, double value, const struct r
 	render_self(b, &exporter_families[id], &s, 1, o);
 }
 
+/* Read once: responses render these concurrently. */
+static char libbpf[32];
+static struct utsname uts;
+static pthread_once_t build_once = PTHREAD_ONCE_INIT;
+
+static void read_build(void)
+{
+	uname(&uts);
+	snprintf(libbpf, sizeof(libbpf), "%u.%u", libbpf_major_version(), libbpf_minor_version());
+}
+
 static void render_build(struct buf *b, const struct render_options *o)
 {
-	static char libbpf[32];
-	static struct utsname uts;
 	struct self_sample s = {.value = 1};
 
-	if (!libbpf[0]) {
-		uname(&uts);
-		snprintf(libbpf, sizeof(libbpf), "%u.%u", libbpf_major_version(),
-			 libbpf_minor_version());
-	}
+	pthread_once(&build_once, read_build);
 	s.labels[0] = CTCP_VERSION;
 	s.labels[1] = CTCP_REVISION;
 	s.labels[2] = uts.release;
@@ -64,7 +70,7 @@ static void render_maps(struct buf *b, const struct self_sources *src,
 
 	for (int i = 0; i < COLLECT_MAPS; i++) {
 		entries[i] = (struct self_sample){.labels = {loader_map_name(i)},
-						  .value = (double)src->collector->entries[i]};
+						  .value = (double)src->map_entries[i]};
 		capacity[i] = (struct self_sample){.labels = {loader_map_name(i)},
 						   .value = loader_map_capacity(src->loader, i)};
 	}
@@ -142,7 +148,7 @@ void render_self_metrics(struct buf *b, const struct self_sources *src,
 	one(b, SELF_REMOVED_LOST, (double)src->stats.removed_lost, o);
 	one(b, SELF_CGROUPS_EXCLUDED, (double)src->excluded, o);
 	one(b, SELF_CGROUPS_FREED, (double)src->freed, o);
-	one(b, SELF_CGROUP_CACHE_ENTRIES, (double)cgroups_cached(src->cgroups), o);
-	one(b, SELF_CGROUP_CACHE_MISSES, (double)cgroups_misses(src->cgroups), o);
+	one(b, SELF_CGROUP_CACHE_ENTRIES, (double)src->cache_entries, o);
+	one(b, SELF_CGROUP_CACHE_MISSES, (double)src->cache_misses, o);
 	render_process(b, o);
 }

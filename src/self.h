@@ -3,16 +3,18 @@
 #ifndef SELF_H
 #define SELF_H
 
-#include "cgroups.h"
 #include "collect.h"
 #include "loader.h"
 #include "render.h"
 
+/* Values taken with a scrape's snapshot; the programs and the process are
+ * read when the metrics are rendered. */
 struct self_sources {
 	const struct loader *loader;
-	const struct collector *collector;
-	const struct cgroups *cgroups;
 	struct ctcp_stats stats;
+	size_t map_entries[COLLECT_MAPS];
+	size_t cache_entries;
+	size_t cache_misses;
 	double last_scrape_seconds;
 	size_t excluded;
 	size_t freed;

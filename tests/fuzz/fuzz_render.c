@@ -1,7 +1,8 @@
 /* Rendering rows with any label values and any counter, gauge and
  * histogram values, and exporter samples with any labels and doubles, in
- * both formats: the output is read back line by line, strictly, and every
- * label value (as valid UTF-8) and number must come back as it went in. */
+ * both formats, from a snapshot a piece of any size at a time: the output is
+ * read back line by line, strictly, and every label value (as valid UTF-8)
+ * and number must come back as it went in. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,8 @@
 /* Realistic counts: cumulative buckets of a real histogram never wrap. */
 #define SLOT_MASK ((UINT64_C(1) << 40) - 1)
 
-/* Options, then row labels, then exporter samples, then the raw values. */
+/* Options, then row labels, then exporter samples, then the raw values,
+ * then the size of the pieces. */
 static void scene_read(struct scene *s, struct fuzz_input *in)
 {
 	uint8_t options = fuzz_take_byte(in);
@@ -24,11 +26,10 @@ static void scene_read(struct scene *s, struct fuzz_input *in)
 		for (unsigned int l = 0; l < 1 + IDENTITY_LABELS; l++)
 			s->strings[r][l] = fuzz_take_string(in);
 		s->rows[r].cgroup = s->strings[r][0];
-		/* Unknown labels come as NULL or "": both read as "". */
+		/* Unknown labels come as NULL or "": both are left out. */
 		for (unsigned int l = 0; l < IDENTITY_LABELS; l++)
 			s->rows[r].labels.values[l] =
 			    s->strings[r][1 + l][0] || r % 2 ? s->strings[r][1 + l] : NULL;
-		s->rows[r].values = &s->values[r];
 	}
 	for (size_t f = 0; f < SELF_FAMILIES; f++) {
 		s->nself[f] = fuzz_take_byte(in) % (MAX_SELF_SAMPLES + 1);
@@ -56,6 +57,11 @@ static void scene_read(struct scene *s, struct fuzz_input *in)
 			}
 		}
 	}
+	/* 0: the whole body at once. */
+	s->piece = fuzz_take_byte(in);
+	s->piece |= (size_t)fuzz_take_byte(in) << 8;
+	if (!s->piece)
+		s->piece = SIZE_MAX;
 }
 
 static void scene_free(struct scene *s)
@@ -73,13 +79,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = {data, size};
 	struct scene *s = malloc(sizeof(*s));
+	struct render_cursor cur;
+	struct snapshot snap;
 	struct buf b;
 
 	if (!s)
 		abort();
 	scene_read(s, &in);
+	snapshot_init(&snap);
+	for (size_t r = 0; r < s->nrows; r++)
+		fuzz_assert(
+		    !snapshot_add(&snap, s->rows[r].cgroup, &s->rows[r].labels, &s->values[r]),
+		    "snapshot failed");
+	render_cursor_init(&cur);
 	buf_init(&b);
-	render_cgroups(&b, s->rows, s->nrows, &s->opts);
+	/* Each call stops after the first whole row past the piece. */
+	while (!render_cgroups(&b, &snap, &cur, &s->opts,
+			       s->piece == SIZE_MAX ? SIZE_MAX : b.len + s->piece))
+		fuzz_assert(!b.failed, "rendering failed");
+	render_cursor_free(&cur);
+	snapshot_free(&snap);
 	for (size_t n = 0; n < SELF_FAMILIES; n++)
 		render_self(&b, &exporter_families[n], s->self[n], s->nself[n], &s->opts);
 	render_end(&b, &s->opts);

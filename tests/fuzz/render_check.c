@@ -171,23 +171,42 @@ static void expect_sample(struct reader *r, const struct expected *e)
 	sample_line_free(&s);
 }
 
-/* name{cgroup="..",<identity>,[family label]: the labels of a row. */
+/* name{cgroup="..",<identity>,[family label]: the labels of a row; an
+ * identity label without a value is left out (Prometheus reads label=""
+ * as no label). */
 static void row_sample(struct expected *e, const struct family *f, const char *suffix,
-		       const struct cgroup_row *row, unsigned int i)
+		       const struct scene_row *row, unsigned int i)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->name, sizeof(e->name), "%s%s", f->name, suffix);
 	add_label(e, CGROUP_LABEL, row->cgroup);
 	for (unsigned int l = 0; l < IDENTITY_LABELS; l++)
-		add_label(e, identity_labels[l], row->labels.values[l]);
+		if (row->labels.values[l] && *row->labels.values[l])
+			add_label(e, identity_labels[l], row->labels.values[l]);
 	if (f->label)
 		add_label(e, f->label, f->label_values[i]);
 }
 
-static void expect_histogram(struct reader *r, const struct family *f, const struct cgroup_row *row,
-			     unsigned int i, unsigned int step)
+/* The double nearest to sum / sum_divisor: when the divisor is a power of
+ * ten, that of the exact decimal (strtod rounds it once), which dividing
+ * the sum made a double first may miss. */
+static double expected_sum(const struct family *f, uint64_t sum)
 {
-	const struct ctcp_hist *h = family_value(f, row->values, i);
+	char text[48];
+	int decimals = 0;
+
+	for (double d = f->hist->sum_divisor; d >= 10 && decimals < 16; d /= 10)
+		decimals++;
+	if (f->hist->sum_divisor != pow(10, decimals))
+		return (double)sum / f->hist->sum_divisor;
+	snprintf(text, sizeof(text), "%" PRIu64 "e-%d", sum, decimals);
+	return strtod(text, NULL);
+}
+
+static void expect_histogram(struct reader *r, const struct family *f, const struct scene_row *row,
+			     const struct cgroup_values *values, unsigned int i, unsigned int step)
+{
+	const struct ctcp_hist *h = family_value(f, values, i);
 	uint64_t count = 0, cumulative = 0;
 	struct expected e;
 	unsigned int slot = 0;
@@ -210,7 +229,7 @@ static void expect_histogram(struct reader *r, const struct family *f, const str
 	expect_sample(r, &e);
 	row_sample(&e, f, "_sum", row, i);
 	e.kind = VALUE_DOUBLE;
-	e.dbl = (double)h->sum / f->hist->sum_divisor;
+	e.dbl = expected_sum(f, h->sum);
 	expect_sample(r, &e);
 	row_sample(&e, f, "_count", row, i);
 	e.u64 = count;
@@ -229,7 +248,7 @@ static void expect_cgroups(struct reader *r, const struct scene *s)
 				struct expected e;
 
 				if (f->type == FAMILY_HISTOGRAM) {
-					expect_histogram(r, f, &s->rows[row], i,
+					expect_histogram(r, f, &s->rows[row], &s->values[row], i,
 							 s->opts.bucket_step);
 					continue;
 				}

@@ -1,21 +1,31 @@
 /* Reads rendered exposition text back against the scene it was rendered
  * from: every line in the order the catalogue gives, every label value and
- * number as it went in (ill-formed UTF-8 as U+FFFD). A difference fails a property. Built
- * without coverage instrumentation: it is the judge, not the judged. */
+ * number as it went in (ill-formed UTF-8 as U+FFFD, empty identity labels
+ * left out). A difference fails a property. Built without coverage instrumentation: it is the
+ * judge, not the judged. */
 #ifndef FUZZ_RENDER_CHECK_H
 #define FUZZ_RENDER_CHECK_H
 
 #include <stddef.h>
 #include "render.h"
+#include "snapshot.h"
 
 #define MAX_ROWS	 3
 #define MAX_SELF_SAMPLES 2
 
-/* What one run renders: options, rows and exporter samples. */
+/* A row of a scene: the labels snapshot_add() is given for values[r]. */
+struct scene_row {
+	const char *cgroup;
+	struct cgroup_labels labels;
+};
+
+/* What one run renders: options, rows and exporter samples; the rows are
+ * rendered from a snapshot, piece bytes at a time. */
 struct scene {
 	struct render_options opts;
+	size_t piece;
 	size_t nrows;
-	struct cgroup_row rows[MAX_ROWS];
+	struct scene_row rows[MAX_ROWS];
 	struct cgroup_values values[MAX_ROWS];
 	char *strings[MAX_ROWS][1 + IDENTITY_LABELS];
 	size_t nself[SELF_FAMILIES];

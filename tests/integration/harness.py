@@ -698,14 +698,19 @@ def parse_samples(body):
             for s in family.samples]
 
 
+def matches(labels, wanted):
+    """Whether a series' labels (a dict) include `wanted`; as in Prometheus,
+    a label that is not there has the value ""."""
+    return all(labels.get(k, "") == want for k, want in wanted.items())
+
+
 def value(samples, name, **labels):
     """Sum of the samples named `name` whose labels include `labels`.
 
-    A missing series counts as 0. Matching a subset keeps this working if
-    identity labels (container, pod) are added next to `cgroup`.
+    A missing series counts as 0. Matching a subset keeps this working
+    whatever identity labels (container, pod) a series carries.
     """
-    return sum(v for n, l, v in samples
-               if n == name and all(l.get(k) == want for k, want in labels.items()))
+    return sum(v for n, l, v in samples if n == name and matches(l, labels))
 
 
 OPENED = "cgroup_tcp_connections_opened_total"
@@ -746,8 +751,7 @@ def map_capacity(body):
 
 
 def has_series(samples, name, **labels):
-    return any(n == name and all(l.get(k) == want for k, want in labels.items())
-               for n, l, _ in samples)
+    return any(n == name and matches(l, labels) for n, l, _ in samples)
 
 
 _NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
@@ -846,13 +850,30 @@ def has_ipv6_loopback():
         return False
 
 
+def series_key(name, labels):
+    """(name, labels) of a parse_sample_line() sample as Prometheus
+    identifies the series: a label with the value "" is no label."""
+    return name, tuple(l for l in labels if l[1] != "")
+
+
+def empty_label_problem(lineno, labels, line):
+    """A per-cgroup series (one with a `cgroup` label) leaves out the
+    labels it has no value for: only cgroup="" (the unattributed series)
+    may be empty."""
+    empty = [k for k, v in labels if v == "" and k != "cgroup"]
+    if empty and any(k == "cgroup" for k, _ in labels):
+        return f"line {lineno}: empty {', '.join(empty)} (leave it out): {line!r}"
+    return None
+
+
 def check_exposition(body):
     """Problems with the text 0.0.4 body that no stock linter reports.
 
     - every family has # HELP and # TYPE, once, before its samples;
     - all lines of a family are contiguous;
-    - no (name, label set) appears twice (Prometheus keeps the first
-      silently).
+    - no series appears twice (Prometheus keeps the first silently), a
+      label with an empty value counting as absent;
+    - per-cgroup series carry no empty label but cgroup="".
     Returns a list of human-readable problems (empty when clean).
     """
     problems, types, helps = [], {}, set()
@@ -890,9 +911,13 @@ def check_exposition(body):
             problems.append(f"line {lineno}: {name} has no # HELP before it")
         if family not in types:
             problems.append(f"line {lineno}: {name} has no # TYPE before it")
-        if (name, labels) in seen_series:
+        key = series_key(name, labels)
+        if key in seen_series:
             problems.append(f"line {lineno}: duplicate series {line!r}")
-        seen_series.add((name, labels))
+        seen_series.add(key)
+        empty = empty_label_problem(lineno, labels, line)
+        if empty:
+            problems.append(empty)
     return problems
 
 
@@ -915,7 +940,7 @@ def histogram(samples, name, **labels):
     """
     buckets = {}
     for n, l, v in samples:
-        if n == name + "_bucket" and all(l.get(k) == w for k, w in labels.items()):
+        if n == name + "_bucket" and matches(l, labels):
             le = float(l["le"])
             buckets[le] = buckets.get(le, 0) + v
     return {"buckets": dict(sorted(buckets.items())),
@@ -1164,7 +1189,8 @@ def check_openmetrics(body):
 
     - it ends with "# EOF\\n", which appears once; no blank lines;
     - every family has HELP and TYPE once, before its samples, and its lines
-      are contiguous; no (name, label set) twice;
+      are contiguous; no series twice (an empty label counting as absent);
+      per-cgroup series carry no empty label but cgroup="";
     - counters are declared without _total and their samples have it;
     - families named ..._seconds or ..._bytes have the matching # UNIT, and
       a # UNIT is always a suffix of its family's name;
@@ -1234,9 +1260,13 @@ def check_openmetrics(body):
         enter(family, lineno)
         if family not in helps:
             problems.append(f"line {lineno}: {name} has no # HELP before it")
-        if (name, labels) in seen_series:
+        key = series_key(name, labels)
+        if key in seen_series:
             problems.append(f"line {lineno}: duplicate series {line!r}")
-        seen_series.add((name, labels))
+        seen_series.add(key)
+        empty = empty_label_problem(lineno, labels, line)
+        if empty:
+            problems.append(empty)
         if types[family] == "histogram" and name == family + "_bucket":
             le = dict(labels).get("le")
             if le is None or not canonical_le(le):

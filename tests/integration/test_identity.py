@@ -11,7 +11,8 @@ which moves itself into a cgroup, connects to a sink process in a cgroup of
 its own, and moves back; so the test can make thousands of short-lived
 cgroups quickly. The test checks:
 - the identity labels (container_id, pod_uid, namespace, pod, container)
-  of each cgroup exactly, their order, and that every family carries them;
+  of each cgroup exactly (those without a value left out), their order,
+  and that every family carries them;
 - --cgroup.include / --cgroup.exclude;
 - a removed cgroup: shown once more with its last values, then gone, its
   kernel map entries freed, its slot reused by a new cgroup that starts from
@@ -49,7 +50,6 @@ WORKLOAD_IDENTITY = os.path.join(harness.HERE, "workload_identity.py")
 PORT = 5301   # the sink, inside the private namespace
 
 IDENTITY = ("container_id", "pod_uid", "namespace", "pod", "container")
-NO_IDENTITY = dict.fromkeys(IDENTITY, "")
 OVERFLOW = "(overflow)"
 
 OPENED = "cgroup_tcp_connections_opened_total"
@@ -90,6 +90,13 @@ note = harness.note
 # ---------------------------------------------------------------- parsing
 
 opened_series = harness.opened_series
+
+
+def identity_of(labels):
+    """The identity labels a series carries (those without a value are
+    left out of it)."""
+    d = dict(labels)
+    return {k: d[k] for k in IDENTITY if k in d}
 
 
 def opened(body, label, direction="outbound"):
@@ -223,7 +230,7 @@ class IdentityTest(unittest.TestCase):
         }
         cls.runtime = {}
         for key, (relative, identity) in layout.items():
-            cls.runtime[key] = (cls.descend(relative), {**NO_IDENTITY, **identity})
+            cls.runtime[key] = (cls.descend(relative), identity)
 
     @classmethod
     def cleanup(cls):
@@ -322,7 +329,8 @@ class IdentityTest(unittest.TestCase):
             self.connect_from(cgroup)
 
         def want(cgroup, identity, direction):
-            return [("cgroup", cgroup.label)] + [(k, identity[k]) for k in IDENTITY] \
+            return [("cgroup", cgroup.label)] \
+                + [(k, identity[k]) for k in IDENTITY if k in identity] \
                 + [("direction", direction)]
 
         def settled(body):
@@ -350,7 +358,7 @@ class IdentityTest(unittest.TestCase):
                     if d.get("cgroup") != cgroup.label:
                         continue
                     families.add(name)
-                    if {k: d.get(k) for k in IDENTITY} != identity:
+                    if identity_of(labels) != identity:
                         wrong.append((name, d))
                 self.assertEqual(wrong, [], f"series of {cgroup.label} with other "
                                  f"identity labels than {identity}")
@@ -359,19 +367,21 @@ class IdentityTest(unittest.TestCase):
         # The sink's and the driver's cgroups are nobody's containers.
         for cgroup in (self.server, self.home):
             with self.subTest(cgroup=cgroup.label):
-                got = {d: {k: dict(l).get(k) for k in IDENTITY}
+                got = {d: identity_of(l)
                        for d, (_, l) in series.get(cgroup.label, {}).items()}
-                self.assertEqual(got, {"outbound": NO_IDENTITY, "inbound": NO_IDENTITY})
-        # Order: cgroup, the identity labels, then the family's own.
+                self.assertEqual(got, {"outbound": {}, "inbound": {}})
+        # Order: cgroup, the identity labels it has, then the family's own.
         misordered = []
         for line in body.splitlines():
             if not line.startswith("cgroup_tcp_") or 'cgroup="' not in line:
                 continue
             names = [n for n, _ in harness.parse_sample_line_ordered(line)[1]]
-            if names[:6] != ["cgroup", *IDENTITY]:
+            present = [k for k in IDENTITY if k in names]
+            if names[:1 + len(present)] != ["cgroup", *present]:
                 misordered.append(line)
         self.assertEqual(misordered[:5], [], f"{len(misordered)} series whose labels do "
-                         "not start with cgroup, " + ", ".join(IDENTITY))
+                         "not start with cgroup, then " + ", ".join(IDENTITY)
+                         + " (those it has)")
         problems = harness.check_exposition(body) + harness.check_histograms(body)
         self.assertEqual(problems[:20], [], "exposition problems")
         promtool = os.environ.get("PROMTOOL", "promtool")
@@ -482,8 +492,8 @@ class IdentityTest(unittest.TestCase):
                          {"outbound": 2, "inbound": 0},
                          f"{OPENED} of {cgroup.label} in the next scrape; cgroup labels "
                          f"shown: {sorted(cgroup_labels(body))}")
-        self.assertEqual({k: dict(series["outbound"][1]).get(k) for k in IDENTITY},
-                         {**NO_IDENTITY, "container_id": self.ids["flash"]})
+        self.assertEqual(identity_of(series["outbound"][1]),
+                         {"container_id": self.ids["flash"]})
         took, body = self.wait_gone(self.exporter, cgroup.label, baseline)
         self.assertIsNotNone(took, f"{cgroup.label} still shown or map entries "
                              f"{map_entries(body)} above {baseline}")
@@ -636,10 +646,11 @@ class IdentityTest(unittest.TestCase):
             if shown is not None:
                 self.assertEqual(shown, plan[name], f"{cgroup.label}, shown by name")
         self.assertGreater(overflow.get("outbound", 0), 0, f'{OPENED}{{cgroup="{OVERFLOW}"}}')
-        identities = {tuple((k, dict(l).get(k)) for k in IDENTITY)
+        identities = [identity_of(l)
                       for _, l, _ in harness.samples_of(body, *PER_CGROUP_FAMILIES)
-                      if dict(l).get("cgroup") == OVERFLOW}
-        self.assertEqual(identities, {tuple((k, "") for k in IDENTITY)},
+                      if dict(l).get("cgroup") == OVERFLOW]
+        self.assertTrue(identities, "no overflow series")
+        self.assertEqual([i for i in identities if i], [],
                          "identity labels of the overflow series")
         self.assertGreater(full, 0, f"{MAP_FULL} did not move")
         self.assertGreaterEqual(full, overflow_new, f"{MAP_FULL} counts fewer events "
