@@ -141,19 +141,31 @@ static bool prepare_family(struct family_text *t, const struct family *f,
 				piece_line(t, t->prefix[2], t->tail[i][t->bounds + 1]);
 		t->lines += t->bounds + 3;
 	}
+	/* Room for whole-block copies of the last piece. */
+	buf_reserve(b, SNAPSHOT_TEXT_SLACK);
 	return !b->failed;
+}
+
+/* Copies a short piece in whole blocks: fixed-size copies compile to a
+ * move or two where a memcpy call costs more than the copy itself. Up to
+ * COPY_BLOCK - 1 bytes past the piece are read (the family text and the
+ * snapshot's labels have that slack) and written (rows reserve it), then
+ * overwritten by what follows. */
+#define COPY_BLOCK SNAPSHOT_TEXT_SLACK
+static inline char *copy_piece(char *p, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i += COPY_BLOCK)
+		memcpy(p + i, s + i, COPY_BLOCK);
+	return p + n;
 }
 
 /* prefix, the row's labels, tail: all but the number and the newline. */
 static inline char *line_start(char *p, const struct family_text *t, struct piece prefix,
 			       const char *labels, size_t labels_len, struct piece tail)
 {
-	memcpy(p, t->text.data + prefix.at, prefix.len);
-	p += prefix.len;
-	memcpy(p, labels, labels_len);
-	p += labels_len;
-	memcpy(p, t->text.data + tail.at, tail.len);
-	return p + tail.len;
+	p = copy_piece(p, t->text.data + prefix.at, prefix.len);
+	p = copy_piece(p, labels, labels_len);
+	return copy_piece(p, t->text.data + tail.at, tail.len);
 }
 
 static char *histogram_lines(char *p, const struct family_text *t, const struct family *f,
@@ -196,7 +208,7 @@ static void render_row(struct buf *b, const struct snapshot *snap, size_t r, con
 	__u64 words[FAMILY_MAX_WORDS] = {0};
 	char *p;
 
-	if (!buf_reserve(b, t->row_bytes + t->lines * labels_len))
+	if (!buf_reserve(b, t->row_bytes + t->lines * labels_len + COPY_BLOCK))
 		return;
 	snapshot_values(snap, r, t->first_word, t->words, words);
 	p = b->data + b->len;

@@ -64,6 +64,7 @@ int snapshot_add(struct snapshot *s, const char *cgroup, const struct cgroup_lab
 	row->labels_at = s->text.len;
 	escape_labels(&s->text, cgroup, labels);
 	row->labels_len = s->text.len - row->labels_at;
+	buf_reserve(&s->text, SNAPSHOT_TEXT_SLACK);
 	row->values_at =
 	    packed_append(&s->values, (const __u64 *)(const void *)values, VALUE_WORDS);
 	if (s->text.failed || s->values.failed)

@@ -16,6 +16,10 @@ struct cgroup_labels {
 	const char *values[IDENTITY_LABELS];
 };
 
+/* Bytes that can be read after any row's labels: renderers copy them in
+ * whole blocks of this size. */
+#define SNAPSHOT_TEXT_SLACK 16
+
 struct snapshot_row {
 	size_t labels_at; /* in text: cgroup="...",container_id="..." */
 	size_t labels_len;

@@ -16,6 +16,10 @@
 - A corpus of malformed requests (corpus/http/, one raw request per file):
   each gets a 4xx or a closed connection within 5 s; once more with the
   exporter under valgrind, which must report no error.
+- Streaming: bodies are chunked and keep-alive holds; HTTP/1.0 gets the
+  body up to the close; clients that stall mid-body hold only their own
+  --web.max-requests slot, one that goes away frees it, one that reads on
+  gets a whole body.
 - --web.listen-address given twice; the exporter's own metrics and
   --web.disable-exporter-metrics; bad --web.max-requests values.
 
@@ -577,6 +581,89 @@ class LoadTest(RootTest):
                          r"(?i)max-requests|too many|limit|busy", "the 503 body says why")
         self.assertEqual(sum(figures["errors"].values()), 0, out)
         self.assert_alive_then_clean_exit(exp, "after the 503s")
+
+
+# ------------------------------------------------------------------- streaming
+
+class StalledReader:
+    """A GET whose client stops reading after the first bytes. Its tiny
+    receive buffer and segment size keep the exporter from putting the body
+    in socket buffers: the response stays in flight, mid-body, until the
+    client reads on or goes away."""
+
+    def __init__(self, exp):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+        sock.settimeout(5)
+        sock.connect((exp.host, exp.port))
+        self.conn = http.client.HTTPConnection(exp.host, exp.port, timeout=5)
+        self.conn.sock = sock
+        self.conn.request("GET", "/metrics")
+        self.resp = self.conn.getresponse()
+        self.first = self.resp.read(1000)
+
+    def rest(self):
+        return self.first + self.resp.read()
+
+    def close(self):
+        self.conn.close()
+
+
+def whole_text_body(test, raw, what):
+    """A text body that is complete: every family, the last line whole."""
+    body = raw.decode("utf-8")
+    test.assertTrue(body.endswith("\n") and "# TYPE process_threads gauge" in body,
+                    f"{what}: body cut short: ...{body[-200:]!r}")
+    problems = harness.check_exposition(body)
+    test.assertEqual(problems, [], f"{what}:\n" + "\n".join(problems[:20]))
+
+
+class StreamingTest(RootTest):
+
+    def test_chunked_keep_alive_and_http_1_0(self):
+        exp = self.exporter()
+        scraper = harness.KeepAliveScraper(exp)
+        self.addCleanup(scraper.close)
+        for i in range(3):
+            got = scraper.scrape()
+            self.assertEqual(got.status, 200)
+            whole_text_body(self, got.raw, f"scrape {i + 1} on one connection")
+        self.assertEqual(scraper.connects, 1, "the connection was not kept between scrapes")
+        resp = exp.get()
+        self.assertEqual(resp.headers.get("Transfer-Encoding"), "chunked")
+        self.assertIsNone(resp.headers.get("Content-Length"))
+        # HTTP/1.0 has no chunked encoding: the body runs to the close.
+        raw = harness.raw_exchange(exp.host, exp.port, b"GET /metrics HTTP/1.0\r\n\r\n")
+        head, _, body = raw.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200") or head.startswith(b"HTTP/1.0 200"),
+                        head)
+        self.assertNotIn(b"chunked", head.lower())
+        whole_text_body(self, body, "HTTP/1.0 GET")
+
+    def test_stalled_readers_block_nobody(self):
+        """Responses render from their own snapshot without the scraper's
+        lock: a client that stops reading mid-body holds its --web.max-requests
+        slot, not the other scrapes; one that goes away frees the slot; one
+        that reads on gets the whole body."""
+        exp = self.exporter(["--web.max-requests=2"])
+        first = StalledReader(exp)
+        self.addCleanup(first.close)
+        for i in range(3):
+            resp = exp.get(timeout=5)
+            self.assertEqual(resp.status, 200, f"scrape {i + 1} next to a stalled reader")
+            self.assertLess(resp.seconds, 2.0, f"scrape {i + 1} next to a stalled reader")
+            whole_text_body(self, resp.body, f"scrape {i + 1} next to a stalled reader")
+        second = StalledReader(exp)
+        self.addCleanup(second.close)
+        resp = exp.get(timeout=5)
+        self.assertEqual(resp.status, 503, "two responses stalled mid-body should hold "
+                         "both --web.max-requests=2 slots (is the body in socket buffers?)")
+        first.close()   # gone mid-body
+        resp = harness.poll(lambda: exp.get(timeout=5), lambda r: r.status == 200, timeout=5)
+        self.assertEqual(resp.status, 200, "the slot of a client gone mid-body came back")
+        whole_text_body(self, second.rest(), "the stalled reader, read on")
+        self.assert_alive_then_clean_exit(exp, "after stalled readers")
 
 
 # ------------------------------------------------------------------- slowloris
