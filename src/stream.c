@@ -28,6 +28,8 @@ struct stream {
 	bool finished; /* the last byte is out */
 	double busy;   /* seconds spent making the body */
 	size_t snapshot_bytes;
+	size_t rows;
+	size_t bytes; /* of the body, as sent */
 	struct gzip_stream gzip;
 };
 
@@ -56,6 +58,7 @@ struct stream *stream_open(struct scraper *s, enum exposition_format format, boo
 		return NULL;
 	}
 	st->snapshot_bytes = snapshot_bytes(&st->scrape.rows);
+	st->rows = st->scrape.rows.nrows;
 	if (gzipped && gzip_start(&st->gzip)) {
 		log_error("scrape failed: cannot start gzip (out of memory)");
 		stream_close(st);
@@ -148,8 +151,14 @@ ssize_t stream_read(struct stream *st, char *out, size_t room)
 		return 0;
 	n = st->gzipped ? read_gzipped(st, out, room) : read_plain(st, out, room);
 	st->busy += now_seconds() - start;
-	if (st->finished)
+	st->bytes += n > 0 ? (size_t)n : 0;
+	if (st->finished) {
 		scraper_finished(st->scraper, st->scrape.snapshot_seconds + st->busy);
+		log_debug("scrape: %zu cgroups, snapshot %zu bytes in %.2f ms, body %zu bytes%s "
+			  "in %.2f ms",
+			  st->rows, st->snapshot_bytes, st->scrape.snapshot_seconds * 1e3,
+			  st->bytes, st->gzipped ? " gzipped" : "", st->busy * 1e3);
+	}
 	return n;
 }
 
