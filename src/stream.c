@@ -53,17 +53,19 @@ struct stream *stream_open(struct scraper *s, enum exposition_format format, boo
 	st->gzipped = gzipped;
 	render_cursor_init(&st->cursor);
 	buf_init(&st->plain);
+	/* gzip first: a snapshot, once taken, counts as shown (removed
+	 * cgroups are shown a limited number of times). */
+	if (gzipped && gzip_start(&st->gzip)) {
+		log_error("scrape failed: cannot start gzip (out of memory)");
+		stream_close(st);
+		return NULL;
+	}
 	if (scraper_take(s, format, &st->scrape)) {
 		stream_close(st);
 		return NULL;
 	}
 	st->snapshot_bytes = snapshot_bytes(&st->scrape.rows);
 	st->rows = st->scrape.rows.nrows;
-	if (gzipped && gzip_start(&st->gzip)) {
-		log_error("scrape failed: cannot start gzip (out of memory)");
-		stream_close(st);
-		return NULL;
-	}
 	return st;
 }
 
