@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -141,6 +142,61 @@ class Cgroup:
             for name in dirs:
                 _rmdir_retry(name, timeout, dir_fd=dirfd)
         _rmdir_retry(self.path, timeout)
+
+
+def own_cgroup_path(mount):
+    """This process's cgroup2 directory, under `mount`."""
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            if line.startswith("0::"):
+                return os.path.join(mount, line[3:].strip().lstrip("/"))
+    raise RuntimeError("this process is in no cgroup2 cgroup (/proc/self/cgroup)")
+
+
+def enter_cgroup(path):
+    """Moves this process into the cgroup2 directory `path`."""
+    with open(os.path.join(path, "cgroup.procs"), "w") as f:
+        f.write(str(os.getpid()))
+
+
+_ABORT = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a RST
+
+
+def _receive(sock, n):
+    got = 0
+    while got < n:
+        chunk = sock.recv(n - got)
+        if not chunk:
+            raise RuntimeError("loopback peer closed early")
+        got += len(chunk)
+
+
+def connect_in_each(paths, home):
+    """Makes each cgroup directory in `paths` active without a process of
+    its own: this process moves into it and there opens a loopback listener
+    and one connection to it, sends 100 bytes one way and 200 back, and
+    aborts it. A socket stays counted under the cgroup it was made in, so
+    each gets opened and closed counts both ways, resets, the handshake,
+    lifetime, RTT and I/O size histograms and byte counters. The abort
+    leaves no socket in TIME_WAIT: thousands of them would crowd the
+    ephemeral ports (a second run within a minute would take ten times
+    longer). Moves back to `home` at the end, failure included."""
+    try:
+        for path in paths:
+            enter_cgroup(path)
+            with socket.socket() as listener:
+                listener.bind(("127.0.0.1", 0))
+                listener.listen(1)
+                with socket.create_connection(listener.getsockname()) as client:
+                    server, _ = listener.accept()
+                    with server:
+                        client.sendall(b"q" * 100)
+                        _receive(server, 100)
+                        server.sendall(b"a" * 200)
+                        _receive(client, 200)
+                        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _ABORT)
+    finally:
+        enter_cgroup(home)
 
 
 def _rmdir_retry(path, timeout, dir_fd=None):

@@ -647,6 +647,13 @@ class StreamingTest(RootTest):
         slot, not the other scrapes; one that goes away frees the slot; one
         that reads on gets the whole body."""
         exp = self.exporter(["--web.max-requests=2"])
+        # Enough active cgroups for a body no socket buffer holds.
+        mount, root = harness.find_cgroup2()
+        parent = harness.Cgroup.create(mount, root, f"ctcp-stream-{os.getpid()}")
+        self.addCleanup(track(parent.remove))
+        harness.connect_in_each([parent.child(f"c{i}").path for i in range(40)],
+                                harness.own_cgroup_path(mount))
+        self.assertGreater(len(exp.get().body), 500000, "body too small for this test")
         first = StalledReader(exp)
         self.addCleanup(first.close)
         for i in range(3):
