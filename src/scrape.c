@@ -198,3 +198,13 @@ void scraper_finished(struct scraper *s, double seconds)
 {
 	atomic_store(&s->last_ns, (uint_fast64_t)(seconds * 1e9));
 }
+
+void scraper_lock(struct scraper *s)
+{
+	pthread_mutex_lock(&s->lock);
+}
+
+void scraper_unlock(struct scraper *s)
+{
+	pthread_mutex_unlock(&s->lock);
+}

@@ -1,6 +1,6 @@
 /* One scrape: read the maps and name each cgroup, under a lock that
  * serializes scrapes, into a snapshot the response owns; nothing renders
- * while reading kernel state, and rendering holds no lock. */
+ * while reading kernel state, and no lock is held while a client reads. */
 #ifndef SCRAPE_H
 #define SCRAPE_H
 
@@ -64,6 +64,11 @@ void scrape_free(struct scrape *sc);
 /* A scrape's response is made: its duration is what the next scrapes
  * report. */
 void scraper_finished(struct scraper *s, double seconds);
+/* Responses render and compress under the scraper's lock, a piece at a
+ * time and never while waiting for a client: however many scrapes are in
+ * flight, the exporter's work for them takes one core. */
+void scraper_lock(struct scraper *s);
+void scraper_unlock(struct scraper *s);
 
 /* Adds the rows to out, sorted by their labels as shown, with the values of
  * rows that share them summed into one row (two ids can name the same path: a

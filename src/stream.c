@@ -146,13 +146,16 @@ static ssize_t read_gzipped(struct stream *st, char *out, size_t room)
 
 ssize_t stream_read(struct stream *st, char *out, size_t room)
 {
-	double start = now_seconds();
+	double start;
 	ssize_t n;
 
 	if (st->finished)
 		return 0;
+	scraper_lock(st->scraper);
+	start = now_seconds();
 	n = st->gzipped ? read_gzipped(st, out, room) : read_plain(st, out, room);
 	st->busy += now_seconds() - start;
+	scraper_unlock(st->scraper);
 	st->bytes += n > 0 ? (size_t)n : 0;
 	if (st->finished) {
 		scraper_finished(st->scraper, st->scrape.snapshot_seconds + st->busy);
