@@ -51,6 +51,18 @@ struct metrics_body {
 	struct stream *stream;
 };
 
+/* The body is made: its --web.max-requests slot is given back before the
+ * last chunk goes out, so a client that scrapes again as soon as it has
+ * the whole answer never finds the slot still taken. */
+static void finish_body(struct metrics_body *body)
+{
+	if (!body->stream)
+		return;
+	stream_close(body->stream);
+	body->stream = NULL;
+	atomic_fetch_sub(&body->h->in_flight, 1);
+}
+
 static ssize_t read_body(void *cls, uint64_t pos, char *out, size_t room)
 {
 	struct metrics_body *body = cls;
@@ -61,18 +73,18 @@ static ssize_t read_body(void *cls, uint64_t pos, char *out, size_t room)
 	 * clients report as an error. */
 	if (n < 0)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
-	return n ? n : MHD_CONTENT_READER_END_OF_STREAM;
+	if (n == 0) {
+		finish_body(body);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	return n;
 }
 
+/* The response is done with, sent or not (the client went away). */
 static void end_body(void *cls)
 {
-	struct metrics_body *body = cls;
-
-	if (body->stream) {
-		stream_close(body->stream);
-		atomic_fetch_sub(&body->h->in_flight, 1);
-	}
-	free(body);
+	finish_body(cls);
+	free(cls);
 }
 
 /* GET renders from a snapshot taken here, before the status line, so a

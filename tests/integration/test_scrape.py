@@ -641,6 +641,13 @@ class StreamingTest(RootTest):
         self.assertNotIn(b"chunked", head.lower())
         whole_text_body(self, body, "HTTP/1.0 GET")
 
+    def test_one_slot_back_to_back(self):
+        """With --web.max-requests=1, a client that scrapes again as soon as
+        it has a whole answer always finds the slot free."""
+        exp = self.exporter(["--web.max-requests=1"])
+        statuses = [exp.get().status for _ in range(100)]
+        self.assertEqual(statuses, [200] * 100)
+
     def test_stalled_readers_block_nobody(self):
         """Responses render from their own snapshot without the scraper's
         lock: a client that stops reading mid-body holds its --web.max-requests
