@@ -110,24 +110,36 @@ struct ctcp_stats {
 	/* Events counted under CTCP_UNATTRIBUTED_ID because a per-cgroup map
 	 * had no room for a new cgroup. */
 	__u64 map_full;
-	/* Sockets that got no local storage (kernel out of memory): their
-	 * state changes are not in the gauge. */
-	__u64 no_storage;
+	/* State changes of sockets that found no free entry in the socket
+	 * table: those sockets are not in the gauge. */
+	__u64 socket_table_full;
 	/* cgroup removals that found the removed map full: their entries
 	 * stay until the exporter restarts. */
 	__u64 removed_lost;
 };
 
-/* Socket local storage, created at a socket's first state change (or by the
- * census at start) and freed by the kernel with the socket. */
+/* The socket table: per-socket state in buckets of a few ways, found by a
+ * hash of the socket's address. Default capacity in sockets; user space
+ * sets it from --socket.max at load time (a power of two). */
+#define CTCP_MAX_SOCKETS 262144
+#define CTCP_SOCKET_WAYS 8
+
+/* A socket's entry, taken at its first state change (or by the census at
+ * start) and given back when it reaches CLOSE. */
 struct ctcp_sock {
-	__u64 since_ns;	 /* SYN_SENT entered, then ESTABLISHED entered */
-	__u64 gauge_key; /* the conn map key its gauge unit is under */
-	__u32 counted;	 /* set once, atomically: the gauge knows this socket */
-	__u8 state;	 /* the gauge slot it is counted in; TCP_CLOSE: none */
+	__u64 since_ns;	  /* SYN_SENT entered, then ESTABLISHED entered */
+	__u32 gauge_slot; /* the slot whose gauge counts it */
+	__u8 state;	  /* the gauge state it is counted in; TCP_CLOSE: none */
 	__u8 direction;
 	__u8 open; /* established, close not yet counted */
 	__u8 pad;
+};
+
+/* The sockets' ids first, together, so that finding one reads a single
+ * cache line; id 0 marks a free way. */
+struct ctcp_sock_bucket {
+	__u64 id[CTCP_SOCKET_WAYS];
+	struct ctcp_sock way[CTCP_SOCKET_WAYS];
 };
 
 #endif /* CGROUP_TCP_H */

@@ -98,17 +98,23 @@ struct {
 	__type(value, struct ctcp_stats);
 } ctcp_stats SEC(".maps") __weak;
 
-/* Per-socket state, freed by the kernel with the socket. */
+/* Per-socket state: the socket table (see struct ctcp_sock). Preallocated,
+ * so following a new socket costs no allocation; the kernel's own socket
+ * storage allocates at every socket's first use, which cost more than all
+ * the rest of the state-change program. */
 struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct ctcp_sock);
-} ctcp_socks SEC(".maps") __weak;
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CTCP_MAX_SOCKETS / CTCP_SOCKET_WAYS);
+	__type(key, __u32);
+	__type(value, struct ctcp_sock_bucket);
+} ctcp_sockets SEC(".maps") __weak;
 
 /* Slots in the arrays (--cgroup.max plus the two special keys), set at load
  * time. */
 const volatile __u32 ctcp_nslots __weak = CTCP_MAX_CGROUPS;
+/* Buckets of ctcp_sockets less one (a power of two less one), set at load
+ * time. */
+const volatile __u32 ctcp_socket_bucket_mask __weak = CTCP_MAX_SOCKETS / CTCP_SOCKET_WAYS - 1;
 /* Entries of ctcp_io, set at load time. */
 const volatile __u32 ctcp_io_percpu_slots __weak = CTCP_MAX_CGROUPS;
 /* The next slot never used yet. */
@@ -117,7 +123,9 @@ __u32 ctcp_next_slot __weak = CTCP_FIRST_FREE_SLOT;
  * cache entry. Never 0: that marks an entry being written. */
 __u32 ctcp_slot_epoch __weak = 1;
 
-#define READ_ONCE_U32(x) (*(volatile __u32 *)&(x))
+#define READ_ONCE_U32(x)     (*(volatile __u32 *)&(x))
+#define READ_ONCE_U64(x)     (*(volatile __u64 *)&(x))
+#define WRITE_ONCE_U64(x, v) (*(volatile __u64 *)&(x) = (v))
 
 static __always_inline bool is_tcp(const struct sock *sk)
 {
@@ -286,26 +294,18 @@ static __always_inline void hist_add_atomic(struct ctcp_hist *h, __u64 bucket_va
 	__sync_fetch_and_add(&h->sum, sum_value);
 }
 
-/* One smoothed RTT sample of a full TCP socket, under its cgroup. */
-static __always_inline void rtt_add(const struct sock *sk, const struct tcp_sock *tp)
+/* One smoothed RTT sample of a full TCP socket, under the slot of its
+ * cgroup. */
+static __always_inline void rtt_add(__u32 slot, const struct tcp_sock *tp)
 {
-	__u32 srtt_us = tp->srtt_us >> 3, slot;
+	__u32 srtt_us = tp->srtt_us >> 3;
 	struct ctcp_hist *h;
 
 	if (!srtt_us)
 		return;
-	slot = slot_of(cgroup_of(sk));
 	h = bpf_map_lookup_elem(&ctcp_rtt, &slot);
 	if (h)
 		hist_add_atomic(h, srtt_us, srtt_us);
-}
-
-static __always_inline void rtt_sample(const struct sock *sk)
-{
-	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
-
-	if (tp)
-		rtt_add(sk, tp);
 }
 
 #endif /* COUNTERS_BPF_H */

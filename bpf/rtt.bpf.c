@@ -26,7 +26,7 @@ static __always_inline void probe(const struct sock *sk, const struct tcp_sock *
 	now = (__u32)bpf_jiffies64();
 	if (now / hz == tp->rcv_tstamp / hz)
 		return;
-	rtt_add(sk, tp);
+	rtt_add(slot_of(cgroup_of(sk)), tp);
 }
 
 /* The tracepoint fires in tcp_rcv_established() only: sk is always a full

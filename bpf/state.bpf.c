@@ -49,69 +49,135 @@ static __always_inline __u32 state_slot(__u32 state)
 	return state & (CTCP_TCP_STATES - 1);
 }
 
-/* The key a socket's values go under: its cgroup, or the overflow. */
-static __always_inline __u64 key_of(__u64 cgid, __u32 slot)
+/* A number that names the socket while it lives: its address, as an
+ * offset from a fixed one, because the verifier lets a pointer become a
+ * number only as the difference of two pointers. Never 0. */
+static __always_inline __u64 sock_id(const void *sk)
 {
-	return slot == CTCP_OVERFLOW_SLOT ? CTCP_OVERFLOW_ID : cgid;
+	return (__u64)((long)sk - (long)&ctcp_sockets);
 }
 
-static __always_inline __u32 slot_of_key(__u64 key)
+/* The socket's bucket in the socket table: Fibonacci hashing of its address
+ * (slab objects are aligned, so the low bits say little). */
+static __always_inline struct ctcp_sock_bucket *bucket_of(__u64 id)
 {
-	return key == CTCP_OVERFLOW_ID ? CTCP_OVERFLOW_SLOT : slot_of(key);
+	__u32 i = (__u32)((id * 0x9e3779b97f4a7c15ULL) >> 32) & ctcp_socket_bucket_mask;
+
+	return bpf_map_lookup_elem(&ctcp_sockets, &i);
 }
 
-/* Moves a socket's unit of the gauge to its new state. The first to set
- * `counted` (a state change or the census, which holds the socket lock) adds
- * the socket; later moves take it out of the state and the key it was
- * counted under, so the gauge never counts a socket twice nor takes out one
- * it never added. `counted` never goes back to 0: once read set, no atomic
- * operation is needed. */
-static __always_inline void gauge_move(struct ctcp_conn *c, __u64 key, struct ctcp_sock *st,
+/* A way index the verifier can see is in bounds (see state_slot). */
+static __always_inline __u32 way_at(int w)
+{
+	barrier_var(w);
+	return w & (CTCP_SOCKET_WAYS - 1);
+}
+
+/* The way holding the socket's entry, or -1; *free is a free way seen on
+ * the way, or -1. */
+static __always_inline int sock_find(struct ctcp_sock_bucket *b, __u64 id, int *free)
+{
+	*free = -1;
+#pragma unroll
+	for (int w = 0; w < CTCP_SOCKET_WAYS; w++) {
+		__u64 held = READ_ONCE_U64(b->id[w]);
+
+		if (held == id)
+			return w;
+		if (!held && *free < 0)
+			*free = w;
+	}
+	return -1;
+}
+
+/* Takes a free way for the socket, the one seen free first: another CPU
+ * may race for it, the compare-and-swap gives it to one, and the loser
+ * tries the others. The entry is in no gauge state yet. */
+static __always_inline struct ctcp_sock *sock_claim(struct ctcp_sock_bucket *b, __u64 id, int free)
+{
+	struct ctcp_sock *st;
+	int w = -1;
+
+	if (free >= 0 && __sync_val_compare_and_swap(&b->id[way_at(free)], 0, id) == 0)
+		w = free;
+	else
+#pragma unroll
+		for (int i = 0; i < CTCP_SOCKET_WAYS; i++)
+			if (w < 0 && __sync_val_compare_and_swap(&b->id[i], 0, id) == 0)
+				w = i;
+	if (w < 0) {
+		count_stat(offsetof(struct ctcp_stats, socket_table_full) / sizeof(__u64));
+		return NULL;
+	}
+	st = &b->way[way_at(w)];
+	st->since_ns = 0;
+	st->state = TCP_CLOSE;
+	st->open = 0;
+	return st;
+}
+
+/* Takes the socket's unit out of the gauge it is counted in. */
+static __always_inline void gauge_leave(struct ctcp_conn *c, __u32 slot, struct ctcp_sock *st)
+{
+	struct ctcp_conn *was = c;
+
+	if (!gauge_state(st->state))
+		return;
+	if (st->gauge_slot != slot)
+		was = conn_at(st->gauge_slot);
+	if (was)
+		__sync_fetch_and_add(&was->sockets[state_slot(st->state)], -1);
+	st->state = TCP_CLOSE;
+}
+
+/* Moves a socket's unit of the gauge to its new state, under the slot of
+ * its cgroup now (which is the overflow's while the cgroup has none). */
+static __always_inline void gauge_move(struct ctcp_conn *c, __u32 slot, struct ctcp_sock *st,
 				       int newstate)
 {
-	__u32 old = st->state;
-	struct ctcp_conn *was = c;
-	bool counted =
-	    READ_ONCE_U32(st->counted) || __sync_val_compare_and_swap(&st->counted, 0, 1) != 0;
-
-	if (counted && gauge_state(old)) {
-		if (st->gauge_key != key)
-			was = conn_at(slot_of_key(st->gauge_key));
-		if (was)
-			__sync_fetch_and_add(&was->sockets[state_slot(old)], -1);
-	}
+	gauge_leave(c, slot, st);
 	if (gauge_state(newstate)) {
 		__sync_fetch_and_add(&c->sockets[state_slot(newstate)], 1);
 		st->state = newstate;
-		st->gauge_key = key;
-	} else {
-		st->state = TCP_CLOSE;
+		st->gauge_slot = slot;
 	}
+}
+
+/* A socket's first state change: leaving CLOSE, or a listener's child born
+ * in SYN_RECV. An entry found then belongs to a socket that was freed at the
+ * same address without its CLOSE being seen (a run the kernel skipped):
+ * its unit leaves the gauge now. */
+static __always_inline bool is_birth(int oldstate, int newstate)
+{
+	return oldstate == TCP_CLOSE || (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV);
 }
 
 /* Outbound: from SYN_SENT to ESTABLISHED. Inbound: the kernel's SYN-ACK
  * round trip, which the accepted socket holds as its first srtt when it
  * becomes ESTABLISHED (the SYN_RECV socket itself is born at the final ACK).
  * A connect already under way at start has no SYN_SENT time: srtt too. */
-static __always_inline __u64 handshake_us(const struct sock *sk, struct ctcp_sock *st,
+static __always_inline __u64 handshake_us(const struct tcp_sock *tp, struct ctcp_sock *st,
 					  __u32 direction, __u64 now)
 {
-	struct tcp_sock *tp;
-
 	if (direction == CTCP_OUTBOUND && st && st->since_ns && now > st->since_ns)
 		return (now - st->since_ns) / 1000;
-	tp = bpf_skc_to_tcp_sock((void *)sk);
-	return tp ? tp->srtt_us >> 3 : 0;
+	return tp->srtt_us >> 3;
 }
 
-/* The clock is read only on the transitions that need it: one read costs
- * about as much as running an empty program. */
+/* A socket becomes ESTABLISHED while the kernel handles the segment that
+ * completes the handshake, right after it read the clock into
+ * tp->tcp_mstamp (microseconds of the same clock as bpf_ktime_get_ns):
+ * reading that costs much less than the clock. */
 static __always_inline void on_established(const struct sock *sk, struct ctcp_conn *c,
 					   struct ctcp_sock *st, __u32 direction)
 {
-	__u64 now = bpf_ktime_get_ns();
-	__u64 us = handshake_us(sk, st, direction, now);
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	__u64 now, us;
 
+	if (!tp)
+		return;
+	now = tp->tcp_mstamp * 1000;
+	us = handshake_us(tp, st, direction, now);
 	__sync_fetch_and_add(&c->opened[direction], 1);
 	hist_add_atomic(&c->handshake[direction], us, us);
 	if (st) {
@@ -121,6 +187,9 @@ static __always_inline void on_established(const struct sock *sk, struct ctcp_co
 	}
 }
 
+/* CLOSE comes from many places (an application's abort, a timer) where
+ * tp->tcp_mstamp can be as old as the connection's last segment: the
+ * clock is read. */
 static __always_inline void on_close(const struct sock *sk, struct ctcp_conn *c,
 				     struct ctcp_sock *st, int oldstate)
 {
@@ -145,27 +214,41 @@ static __always_inline void on_close(const struct sock *sk, struct ctcp_conn *c,
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
 {
+	__u64 id = sock_id(sk);
+	struct ctcp_sock_bucket *b;
+	struct ctcp_sock *st = NULL;
 	struct ctcp_conn *c;
-	struct ctcp_sock *st;
-	__u64 cgid, key;
+	int w, free;
 	__u32 slot;
 
 	if (!is_tcp(sk))
 		return 0;
-	cgid = cgroup_of(sk);
-	slot = slot_of(cgid);
-	key = key_of(cgid, slot);
+	slot = slot_of(cgroup_of(sk));
 	c = conn_at(slot);
-	if (!c)
+	b = bucket_of(id);
+	if (!c || !b)
 		return 0;
-	st = bpf_sk_storage_get(&ctcp_socks, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	w = sock_find(b, id, &free);
+	if (w >= 0)
+		st = &b->way[way_at(w)];
+	if (st && is_birth(oldstate, newstate)) {
+		gauge_leave(c, slot, st);
+		st->since_ns = 0;
+		st->open = 0;
+	}
+	/* A socket older than the exporter, not yet met by the census: the
+	 * first of the two to see it counts it. */
+	if (!st && newstate != TCP_CLOSE)
+		st = sock_claim(b, id, free);
 	if (st)
-		gauge_move(c, key, st, newstate);
-	else
-		count_stat(offsetof(struct ctcp_stats, no_storage) / sizeof(__u64));
+		gauge_move(c, slot, st, newstate);
 
-	if (oldstate == TCP_ESTABLISHED)
-		rtt_sample(sk); /* the last one of the connection */
+	if (oldstate == TCP_ESTABLISHED) {
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+
+		if (tp)
+			rtt_add(slot, tp); /* the last sample of the connection */
+	}
 	if (newstate == TCP_SYN_SENT && st)
 		st->since_ns = bpf_ktime_get_ns();
 	else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT)
@@ -174,6 +257,8 @@ int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
 		on_established(sk, c, st, CTCP_INBOUND);
 	else if (newstate == TCP_CLOSE)
 		on_close(sk, c, st, oldstate);
+	if (w >= 0 && newstate == TCP_CLOSE)
+		WRITE_ONCE_U64(b->id[way_at(w)], 0); /* last: the entry is free from here */
 	return 0;
 }
 
@@ -185,11 +270,12 @@ SEC("iter/tcp")
 int ctcp_census(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
+	struct ctcp_sock_bucket *b;
 	struct tcp_sock *tp;
 	struct ctcp_conn *c;
 	struct ctcp_sock *st;
-	int state;
-	__u64 cgid;
+	int state, free;
+	__u64 id;
 	__u32 slot;
 
 	if (!skc)
@@ -197,22 +283,18 @@ int ctcp_census(struct bpf_iter__tcp *ctx)
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp)
 		return 0; /* time-wait and request sockets are not full sockets */
-	st = bpf_sk_storage_get(&ctcp_socks, tp, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!st) {
-		count_stat(offsetof(struct ctcp_stats, no_storage) / sizeof(__u64));
-		return 0;
-	}
 	state = tp->inet_conn.icsk_inet.sk.__sk_common.skc_state;
-	if (!gauge_state(state) || __sync_val_compare_and_swap(&st->counted, 0, 1) != 0)
+	id = sock_id(tp);
+	b = bucket_of(id);
+	if (!gauge_state(state) || !b || sock_find(b, id, &free) >= 0)
 		return 0;
-	cgid = tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id;
-	slot = slot_of(cgid);
+	slot = slot_of(tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id);
 	c = conn_at(slot);
 	if (!c)
 		return 0;
-	__sync_fetch_and_add(&c->sockets[state_slot(state)], 1);
-	st->state = state;
-	st->gauge_key = key_of(cgid, slot);
+	st = sock_claim(b, id, free);
+	if (st)
+		gauge_move(c, slot, st, state);
 	return 0;
 }
 

@@ -197,6 +197,10 @@ const struct family exporter_families[SELF_FAMILIES] = {
     SELF(SELF_PROGRAM_RUNS, "cgroup_tcp_exporter_program_runs", FAMILY_COUNTER,
 	 "Times the kernel ran the BPF program; counts only while kernel.bpf_stats_enabled=1.",
 	 .label_names = LABELS("program")),
+    SELF(SELF_PROGRAM_MISSED_RUNS, "cgroup_tcp_exporter_program_missed_runs", FAMILY_COUNTER,
+	 "Events the kernel did not give the BPF program because it was already running on that "
+	 "CPU (an interrupt arrived while it ran); those events are missing from the metrics.",
+	 .label_names = LABELS("program")),
     SELF(SELF_MAP_ENTRIES, "cgroup_tcp_exporter_map_entries", FAMILY_GAUGE,
 	 "Entries in a per-cgroup BPF map at the last scrape.", .label_names = LABELS("map")),
     SELF(SELF_MAP_CAPACITY, "cgroup_tcp_exporter_map_capacity", FAMILY_GAUGE,
@@ -204,9 +208,9 @@ const struct family exporter_families[SELF_FAMILIES] = {
     SELF(SELF_MAP_FULL, "cgroup_tcp_exporter_map_full_events", FAMILY_COUNTER,
 	 "Events counted under cgroup=\"(overflow)\" because a per-cgroup map had no "
 	 "room for a new cgroup (see --cgroup.max)."),
-    SELF(SELF_NO_STORAGE, "cgroup_tcp_exporter_sockets_without_state", FAMILY_COUNTER,
-	 "Sockets the kernel could not give per-socket state (out of memory): they are missing "
-	 "from cgroup_tcp_connections and the duration histograms."),
+    SELF(SELF_SOCKET_TABLE_FULL, "cgroup_tcp_exporter_socket_table_full_events", FAMILY_COUNTER,
+	 "Socket state changes that found the socket table full (see --socket.max): those "
+	 "sockets are missing from cgroup_tcp_connections and the duration histograms."),
     SELF(SELF_REMOVED_LOST, "cgroup_tcp_exporter_cgroup_removals_lost", FAMILY_COUNTER,
 	 "cgroup removals the exporter could not queue (too many at once): those cgroups' "
 	 "entries stay until restart."),

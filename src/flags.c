@@ -25,6 +25,7 @@ enum {
 	OPT_EXCLUDE,
 	OPT_MAX_CGROUPS,
 	OPT_MAX_PER_CPU,
+	OPT_MAX_SOCKETS,
 	OPT_RUNAS,
 	OPT_WEB_CONFIG,
 	OPT_HELP,
@@ -43,6 +44,7 @@ static const struct option options[] = {
     {"cgroup.exclude", required_argument, NULL, OPT_EXCLUDE},
     {"cgroup.max", required_argument, NULL, OPT_MAX_CGROUPS},
     {"cgroup.max-per-cpu", required_argument, NULL, OPT_MAX_PER_CPU},
+    {"socket.max", required_argument, NULL, OPT_MAX_SOCKETS},
     {"runas", required_argument, NULL, OPT_RUNAS},
     {"web.config.file", required_argument, NULL, OPT_WEB_CONFIG},
     {"help", no_argument, NULL, OPT_HELP},
@@ -72,6 +74,9 @@ static const char usage[] =
     "  --cgroup.max-per-cpu=N     of those, cgroups whose send and receive counters are\n"
     "                             per CPU (fastest; 432 bytes of kernel memory per CPU\n"
     "                             each); the others share one copy (default 1024)\n"
+    "  --socket.max=N             TCP sockets followed at once, rounded up to a power\n"
+    "                             of two (24 bytes of kernel memory each); more are\n"
+    "                             left out of the state gauge (default 262144)\n"
     "  --kubelet.log-dir=DIR      kubelet log links, for namespace, pod and container\n"
     "                             names (default /var/log/containers)\n"
     "  --histogram.bucket-factor=N  ratio of adjacent histogram bounds: 2, 4 or 8;\n"
@@ -189,6 +194,15 @@ static int parse_number(const char *text, long min, long max, unsigned int *out)
 	return 0;
 }
 
+static unsigned int round_up_pow2(unsigned int n)
+{
+	unsigned int p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
 static int parse_count(const char *text, long max, unsigned int *out)
 {
 	return parse_number(text, 1, max, out);
@@ -288,6 +302,7 @@ static enum flags_result parse_flags(int argc, char **argv, struct config *cfg, 
 	cfg->kubelet_log_dir = "/var/log/containers";
 	cfg->max_cgroups = 10000;
 	cfg->max_per_cpu = 1024;
+	cfg->max_sockets = 262144;
 	cfg->exporter_metrics = true;
 	cfg->telemetry_path = DEFAULT_TELEMETRY;
 	cfg->log_level = LOG_INFO;
@@ -348,6 +363,15 @@ static enum flags_result parse_flags(int argc, char **argv, struct config *cfg, 
 				    optarg);
 				return FLAGS_BAD;
 			}
+			break;
+		case OPT_MAX_SOCKETS:
+			if (parse_number(optarg, 64, 16777216, &cfg->max_sockets)) {
+				bad(err, errlen,
+				    "bad --socket.max '%s': want a number from 64 to 16777216",
+				    optarg);
+				return FLAGS_BAD;
+			}
+			cfg->max_sockets = round_up_pow2(cfg->max_sockets);
 			break;
 		case OPT_RUNAS:
 			if (runas_parse(optarg, &cfg->runas, err, errlen))

@@ -36,6 +36,8 @@ struct config {
 	unsigned int max_cgroups;
 	/* Of those, cgroups whose I/O counters are per CPU. */
 	unsigned int max_per_cpu;
+	/* Sockets the kernel's socket table holds: a power of two. */
+	unsigned int max_sockets;
 	const char *telemetry_path;
 	/* --web.config.file, and what main loaded from it (NULL: plain HTTP,
 	 * no authentication). */

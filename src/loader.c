@@ -61,21 +61,23 @@ static struct bpf_map *map_at(const struct loader *l, int index)
 
 /* Every per-cgroup map has a slot per cgroup and for the unattributed and
  * overflow keys; the per-CPU I/O values only for the first slots. */
-static void set_capacity(struct cgroup_tcp_bpf *skel, unsigned int max_cgroups,
-			 unsigned int max_per_cpu)
+static void set_capacity(struct cgroup_tcp_bpf *skel, const struct loader_capacity *cap)
 {
 	struct bpf_map *maps[] = {skel->maps.ctcp_slots, skel->maps.ctcp_free_slots,
 				  skel->maps.ctcp_conn, skel->maps.ctcp_io_shared,
 				  skel->maps.ctcp_rtt};
-	__u32 nslots = max_cgroups + CTCP_FIRST_FREE_SLOT;
+	__u32 nslots = cap->cgroups + CTCP_FIRST_FREE_SLOT;
 	__u32 percpu =
-	    (max_per_cpu < max_cgroups ? max_per_cpu : max_cgroups) + CTCP_FIRST_FREE_SLOT;
+	    (cap->per_cpu < cap->cgroups ? cap->per_cpu : cap->cgroups) + CTCP_FIRST_FREE_SLOT;
+	__u32 buckets = cap->sockets / CTCP_SOCKET_WAYS;
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		bpf_map__set_max_entries(maps[i], nslots);
 	bpf_map__set_max_entries(skel->maps.ctcp_io, percpu);
 	skel->rodata->ctcp_nslots = nslots;
 	skel->rodata->ctcp_io_percpu_slots = percpu;
+	bpf_map__set_max_entries(skel->maps.ctcp_sockets, buckets);
+	skel->rodata->ctcp_socket_bucket_mask = buckets - 1;
 }
 
 static bool is_iterator(const struct bpf_program *prog)
@@ -209,7 +211,7 @@ static int attach_all(struct loader *l)
 	return 0;
 }
 
-int loader_start(struct loader *l, unsigned int max_cgroups, unsigned int max_per_cpu)
+int loader_start(struct loader *l, const struct loader_capacity *cap)
 {
 	struct btf *vmlinux = NULL;
 	int err;
@@ -236,7 +238,7 @@ int loader_start(struct loader *l, unsigned int max_cgroups, unsigned int max_pe
 		goto fail;
 	}
 	match_kernel(l, vmlinux);
-	set_capacity(l->skel, max_cgroups, max_per_cpu);
+	set_capacity(l->skel, cap);
 	err = cgroup_tcp_bpf__load(l->skel);
 	if (err) {
 		explain_load_error(err);
@@ -329,6 +331,7 @@ int loader_programs(const struct loader *l, struct program_info *out, int max)
 		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)) {
 			out[n].run_time_ns = info.run_time_ns;
 			out[n].run_count = info.run_cnt;
+			out[n].missed_runs = info.recursion_misses;
 		}
 		n++;
 	}

@@ -20,9 +20,16 @@ struct loader {
 	int nlinks;
 };
 
-/* 0 on success; otherwise the reason was logged and everything undone.
- * max_per_cpu of the max_cgroups cgroups get per-CPU I/O counters. */
-int loader_start(struct loader *l, unsigned int max_cgroups, unsigned int max_per_cpu);
+/* How much the kernel side holds: cgroups, of which per_cpu get per-CPU
+ * I/O counters, and sockets (a power of two). */
+struct loader_capacity {
+	unsigned int cgroups;
+	unsigned int per_cpu;
+	unsigned int sockets;
+};
+
+/* 0 on success; otherwise the reason was logged and everything undone. */
+int loader_start(struct loader *l, const struct loader_capacity *cap);
 /* Detaches and unloads everything; safe on a loader that failed to start. */
 void loader_stop(struct loader *l);
 
@@ -32,6 +39,8 @@ struct program_info {
 	bool attached;
 	unsigned long long run_time_ns;
 	unsigned long long run_count;
+	/* Runs the kernel skipped: the program was running on that CPU. */
+	unsigned long long missed_runs;
 };
 
 /* The tracepoint programs and their kernel statistics; returns how many. */

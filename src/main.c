@@ -51,6 +51,7 @@ static struct cgroups *open_cgroups(const struct loader *loader)
 int main(int argc, char **argv)
 {
 	struct loader loader = {0};
+	struct loader_capacity capacity;
 	struct http_server http;
 	struct scraper scraper;
 	struct cgroups *cgroups = NULL;
@@ -95,7 +96,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (http_listen(&http, &cfg) || loader_start(&loader, cfg.max_cgroups, cfg.max_per_cpu))
+	capacity = (struct loader_capacity){cfg.max_cgroups, cfg.max_per_cpu, cfg.max_sockets};
+	if (http_listen(&http, &cfg) || loader_start(&loader, &capacity))
 		goto cleanup;
 	cgroups = open_cgroups(&loader);
 	if (!cgroups)

@@ -47,7 +47,8 @@ static void render_build(struct buf *b, const struct render_options *o)
 static void render_programs(struct buf *b, const struct loader *l, const struct render_options *o)
 {
 	struct program_info progs[MAX_PROGRAMS];
-	struct self_sample attached[MAX_PROGRAMS], seconds[MAX_PROGRAMS], runs[MAX_PROGRAMS];
+	struct self_sample attached[MAX_PROGRAMS], seconds[MAX_PROGRAMS], runs[MAX_PROGRAMS],
+	    missed[MAX_PROGRAMS];
 	int n = loader_programs(l, progs, MAX_PROGRAMS);
 
 	for (int i = 0; i < n; i++) {
@@ -57,10 +58,13 @@ static void render_programs(struct buf *b, const struct loader *l, const struct 
 						  .value = (double)progs[i].run_time_ns / 1e9};
 		runs[i] = (struct self_sample){.labels = {progs[i].name},
 					       .value = (double)progs[i].run_count};
+		missed[i] = (struct self_sample){.labels = {progs[i].name},
+						 .value = (double)progs[i].missed_runs};
 	}
 	render_self(b, &exporter_families[SELF_PROGRAM_ATTACHED], attached, (size_t)n, o);
 	render_self(b, &exporter_families[SELF_PROGRAM_RUN_SECONDS], seconds, (size_t)n, o);
 	render_self(b, &exporter_families[SELF_PROGRAM_RUNS], runs, (size_t)n, o);
+	render_self(b, &exporter_families[SELF_PROGRAM_MISSED_RUNS], missed, (size_t)n, o);
 }
 
 static void render_maps(struct buf *b, const struct self_sources *src,
@@ -144,7 +148,7 @@ void render_self_metrics(struct buf *b, const struct self_sources *src,
 	render_programs(b, src->loader, o);
 	render_maps(b, src, o);
 	one(b, SELF_MAP_FULL, (double)src->stats.map_full, o);
-	one(b, SELF_NO_STORAGE, (double)src->stats.no_storage, o);
+	one(b, SELF_SOCKET_TABLE_FULL, (double)src->stats.socket_table_full, o);
 	one(b, SELF_REMOVED_LOST, (double)src->stats.removed_lost, o);
 	one(b, SELF_CGROUPS_EXCLUDED, (double)src->excluded, o);
 	one(b, SELF_CGROUPS_FREED, (double)src->freed, o);

@@ -53,6 +53,9 @@ static void check_bounds(const struct config *cfg)
 		    cfg->max_cgroups);
 	fuzz_assert(!cfg->runas.set || cfg->runas.uid != 0, "--runas root accepted");
 	fuzz_assert(cfg->max_per_cpu <= 1000000, "max per CPU %u", cfg->max_per_cpu);
+	fuzz_assert(cfg->max_sockets >= 64 && cfg->max_sockets <= 16777216 &&
+			!(cfg->max_sockets & (cfg->max_sockets - 1)),
+		    "max sockets %u", cfg->max_sockets);
 	fuzz_assert(cfg->bucket_step >= 1 && cfg->bucket_step <= 3, "bucket step %u",
 		    cfg->bucket_step);
 	fuzz_assert(cfg->log_level <= LOG_DEBUG, "log level %d", cfg->log_level);
@@ -74,6 +77,7 @@ static int config_as_flags(const struct config *cfg, char **argv)
 	if (asprintf(&argv[argc++], "--web.max-requests=%u", cfg->max_requests) < 0 ||
 	    asprintf(&argv[argc++], "--cgroup.max=%u", cfg->max_cgroups) < 0 ||
 	    asprintf(&argv[argc++], "--cgroup.max-per-cpu=%u", cfg->max_per_cpu) < 0 ||
+	    asprintf(&argv[argc++], "--socket.max=%u", cfg->max_sockets) < 0 ||
 	    asprintf(&argv[argc++], "--histogram.bucket-factor=%u", 1u << cfg->bucket_step) < 0 ||
 	    asprintf(&argv[argc++], "--log.level=%s", levels[cfg->log_level]) < 0 ||
 	    asprintf(&argv[argc++], "--web.telemetry-path=%s", cfg->telemetry_path) < 0 ||
@@ -106,7 +110,8 @@ static void check_round_trip(const struct config *cfg)
 	fuzz_assert(
 	    again.nlisten == cfg->nlisten && again.max_requests == cfg->max_requests &&
 		again.max_cgroups == cfg->max_cgroups && again.max_per_cpu == cfg->max_per_cpu &&
-		again.bucket_step == cfg->bucket_step && again.log_level == cfg->log_level &&
+		again.max_sockets == cfg->max_sockets && again.bucket_step == cfg->bucket_step &&
+		again.log_level == cfg->log_level &&
 		again.exporter_metrics == cfg->exporter_metrics &&
 		!strcmp(again.telemetry_path, cfg->telemetry_path) &&
 		(again.web_config_file == cfg->web_config_file ||

@@ -136,6 +136,7 @@ class FlagsTest(unittest.TestCase):
             (["--web.telemetry-path=metrics"], ["--web.telemetry-path", "'metrics'"]),
             (["--log.level=loud"], ["--log.level", "loud"]),
             (["--cgroup.max-per-cpu=-1"], ["--cgroup.max-per-cpu", "'-1'"]),
+            (["--socket.max=1"], ["--socket.max", "'1'", "64"]),
             (["--log.level", "loud"], ["--log.level", "loud"]),
             (["extra"], ["extra"]),
             (["--web.listen-address"], ["--web.listen-address"]),

@@ -13,6 +13,8 @@ test checks, per cgroup:
   userspace delay line (this kernel has no netem) of about 12 ms;
 - bytes per send/receive call, buckets and sums exact;
 - --histogram.bucket-factor=4 and 8 merge buckets without changing counts;
+- a socket table too small for the sockets (--socket.max=64): the ones left
+  out are counted, the gauge never goes negative and comes back to zero;
 - on every scrape: histogram invariants (harness.check_histograms), and
   once promtool and the exposition checks.
 
@@ -43,6 +45,7 @@ HISTOGRAMS = (HANDSHAKE, LIFETIME, RTT, IO_SIZE)
 OPENED = "cgroup_tcp_connections_opened_total"
 CLOSED = "cgroup_tcp_connections_closed_total"
 SENT_BYTES = "cgroup_tcp_sent_bytes_total"
+TABLE_FULL = "cgroup_tcp_exporter_socket_table_full_events_total"
 RECEIVED_BYTES = "cgroup_tcp_received_bytes_total"
 STATES = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2",
           "close_wait", "last_ack", "closing", "listen")
@@ -57,7 +60,7 @@ DEFAULT_LE = {LIFETIME: LIFETIME_LE, HANDSHAKE: RTT_LE, RTT: RTT_LE, IO_SIZE: IO
 
 # Server ports, one per test, all inside private namespaces.
 PORTS = {"lifetimes": 5201, "gauge": 5202, "pre": 5203, "rtt": 5204,
-         "io": 5205, "edges": 5206, "factor": 5207}
+         "io": 5205, "edges": 5206, "factor": 5207, "table": 5208}
 SHORT_HOLD, LONG_HOLD = 0.18, 1.5   # in (0.128, 0.256] and (1.024, 2.048]
 DELAY = 0.006                        # each way: RTT ~12.5 ms, le=0.016384
 
@@ -644,6 +647,60 @@ class DistributionsTest(unittest.TestCase):
                         self.assertEqual(hn["sum"], h2["sum"], f"{where} _sum")
                     compared += hn["count"]
         self.assertGreater(compared, 0, "no samples compared")
+
+    def test_8_socket_table_full(self):
+        """--socket.max=64 and 200 connections held in one namespace (401
+        sockets with the listener): sockets that find no entry are counted
+        in TABLE_FULL and left out of the gauge, which stays within the
+        table and never negative, and is exactly zero once every socket is
+        gone; the opened counters do not need the table and stay exact.
+        The default exporter, next to it, follows every socket."""
+        n = 200
+        small = self.start_exporter("--socket.max=64")
+        self.addCleanup(small.close)
+        before = harness.scalar(small.scrape().body, TABLE_FULL)
+        self.assertIsNotNone(before, f"no {TABLE_FULL}")
+        client, server = self.pair("table")
+        port = PORTS["table"]
+        srv = self.workload(server, self.netns, "server", "--port", port, "--conns", n,
+                            "--wait-signal")
+        srv.wait_for_line("ready", timeout=5)
+        cli = self.workload(client, self.netns, "gauge", "--port", port, "--conns", n,
+                            "--batches", n)
+        cli.wait_for_line("holding", timeout=20)
+        want = (expect_states(established=n), expect_states(established=n, listen=1))
+
+        def held(s):
+            return (states(s, client.label), states(s, server.label))
+        full = self.poll(lambda s: held(s) == want, timeout=10)
+        self.assertEqual(held(full), want, "default exporter, connections held")
+
+        def opened(s):
+            return (harness.value(s, OPENED, cgroup=client.label, direction="outbound"),
+                    harness.value(s, OPENED, cgroup=server.label, direction="inbound"))
+        samples = self.poll(lambda s: opened(s) == (n, n), exporter=small)
+        self.assertEqual(opened(samples), (n, n), "opened, small table")
+        body = small.scrape().body
+        samples = harness.parse_samples(body)
+        counted = held(samples)
+        info = f"\nsmall table: {counted}"
+        self.assertTrue(all(v >= 0 for side in counted for v in side.values()),
+                        "negative gauge" + info)
+        self.assertLessEqual(sum(sum(side.values()) for side in counted), 64,
+                             "more sockets counted than the table holds" + info)
+        self.assertGreater(harness.scalar(body, TABLE_FULL), before,
+                           f"{TABLE_FULL} did not grow" + info)
+
+        cli.send_signal()
+        cli.wait_for_line(f"closed {n}", timeout=10)
+        srv.wait_for_line("served", timeout=10)
+        srv.send_signal()
+        srv.finish(timeout=5)
+        cli.finish(timeout=5)
+        gone = (expect_states(), expect_states())
+        for exporter in (self.exporter, small):
+            samples = self.poll(lambda s: held(s) == gone, timeout=10, exporter=exporter)
+            self.assertEqual(held(samples), gone, f"{exporter.url}: every socket gone")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_requests, 40);
 	assert_int_equal(cfg.max_cgroups, 10000);
 	assert_int_equal(cfg.max_per_cpu, 1024);
+	assert_int_equal(cfg.max_sockets, 262144);
 	assert_true(cfg.exporter_metrics);
 	assert_string_equal(cfg.telemetry_path, "/metrics");
 	assert_true(cfg.listen[0].any_host);
@@ -97,6 +98,10 @@ static void test_repeated_listen_and_limits(void **state)
 	char *words[] = {"x", "--web.max-requests=many", NULL};
 	char *per_cpu[] = {"x", "--cgroup.max=5", "--cgroup.max-per-cpu=0", NULL};
 	char *per_cpu_big[] = {"x", "--cgroup.max-per-cpu=1000001", NULL};
+	char *sockets[] = {"x", "--socket.max=100000", NULL};
+	char *sockets_pow2[] = {"x", "--socket.max=64", NULL};
+	char *sockets_small[] = {"x", "--socket.max=63", NULL};
+	char *sockets_big[] = {"x", "--socket.max=16777217", NULL};
 	struct config cfg;
 
 	assert_int_equal(parse(ARGC(argv), argv, &cfg), FLAGS_RUN);
@@ -112,6 +117,13 @@ static void test_repeated_listen_and_limits(void **state)
 	assert_int_equal(cfg.max_per_cpu, 0);
 	assert_int_equal(parse(ARGC(per_cpu_big), per_cpu_big, &cfg), FLAGS_BAD);
 	assert_non_null(strstr(err, "bad --cgroup.max-per-cpu '1000001': want a number from 0"));
+	assert_int_equal(parse(ARGC(sockets), sockets, &cfg), FLAGS_RUN);
+	assert_int_equal(cfg.max_sockets, 131072); /* rounded up to a power of two */
+	assert_int_equal(parse(ARGC(sockets_pow2), sockets_pow2, &cfg), FLAGS_RUN);
+	assert_int_equal(cfg.max_sockets, 64);
+	assert_int_equal(parse(ARGC(sockets_small), sockets_small, &cfg), FLAGS_BAD);
+	assert_non_null(strstr(err, "bad --socket.max '63': want a number from 64 to 16777216"));
+	assert_int_equal(parse(ARGC(sockets_big), sockets_big, &cfg), FLAGS_BAD);
 }
 
 static void test_ipv6_address(void **state)
