@@ -127,7 +127,7 @@ struct ctcp_stats {
 /* A socket's entry, taken at its first state change (or by the census at
  * start) and given back when it reaches CLOSE. */
 struct ctcp_sock {
-	__u64 since_ns;	  /* SYN_SENT entered, then ESTABLISHED entered */
+	__u64 since;	  /* jiffies at SYN_SENT, then ns at ESTABLISHED; 0: unknown */
 	__u32 gauge_slot; /* the slot whose gauge counts it */
 	__u8 state;	  /* the gauge state it is counted in; TCP_CLOSE: none */
 	__u8 direction;

@@ -123,6 +123,8 @@ __u32 ctcp_next_slot __weak = CTCP_FIRST_FREE_SLOT;
  * cache entry. Never 0: that marks an entry being written. */
 __u32 ctcp_slot_epoch __weak = 1;
 
+extern int CONFIG_HZ __kconfig;
+
 #define READ_ONCE_U32(x)     (*(volatile __u32 *)&(x))
 #define READ_ONCE_U64(x)     (*(volatile __u64 *)&(x))
 #define WRITE_ONCE_U64(x, v) (*(volatile __u64 *)&(x) = (v))

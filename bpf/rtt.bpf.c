@@ -10,8 +10,6 @@
  * connections, not packets. */
 #include "counters.bpf.h"
 
-extern int CONFIG_HZ __kconfig;
-
 /* Linux 6.2+: a free cast, where bpf_skc_to_tcp_sock() is a helper call
  * that checks the socket. Weak: the loader runs ctcp_probe_checked instead
  * on kernels without it. */

@@ -110,7 +110,7 @@ static __always_inline struct ctcp_sock *sock_claim(struct ctcp_sock_bucket *b, 
 		return NULL;
 	}
 	st = &b->way[way_at(w)];
-	st->since_ns = 0;
+	st->since = 0;
 	st->state = TCP_CLOSE;
 	st->open = 0;
 	return st;
@@ -152,15 +152,20 @@ static __always_inline bool is_birth(int oldstate, int newstate)
 	return oldstate == TCP_CLOSE || (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV);
 }
 
-/* Outbound: from SYN_SENT to ESTABLISHED. Inbound: the kernel's SYN-ACK
- * round trip, which the accepted socket holds as its first srtt when it
- * becomes ESTABLISHED (the SYN_RECV socket itself is born at the final ACK).
- * A connect already under way at start has no SYN_SENT time: srtt too. */
+/* The handshake's time. Outbound: the round trip from the SYN to the
+ * SYN-ACK, which the kernel has just measured into srtt, to the microsecond;
+ * when SYNs were retransmitted, the time since SYN_SENT, which the retries'
+ * timeouts (a second and more) make long, in jiffies, which are cheaper to
+ * read than the clock. Inbound: the kernel's SYN-ACK round trip, which the
+ * accepted socket holds as its first srtt when it becomes ESTABLISHED (the
+ * SYN_RECV socket itself is born at the final ACK). */
 static __always_inline __u64 handshake_us(const struct tcp_sock *tp, struct ctcp_sock *st,
-					  __u32 direction, __u64 now)
+					  __u32 direction)
 {
-	if (direction == CTCP_OUTBOUND && st && st->since_ns && now > st->since_ns)
-		return (now - st->since_ns) / 1000;
+	__u32 hz = CONFIG_HZ;
+
+	if (direction == CTCP_OUTBOUND && tp->total_retrans && st && st->since && hz)
+		return (bpf_jiffies64() - st->since) * (1000000 / hz);
 	return tp->srtt_us >> 3;
 }
 
@@ -177,11 +182,11 @@ static __always_inline void on_established(const struct sock *sk, struct ctcp_co
 	if (!tp)
 		return;
 	now = tp->tcp_mstamp * 1000;
-	us = handshake_us(tp, st, direction, now);
+	us = handshake_us(tp, st, direction);
 	__sync_fetch_and_add(&c->opened[direction], 1);
 	hist_add_atomic(&c->handshake[direction], us, us);
 	if (st) {
-		st->since_ns = now;
+		st->since = now;
 		st->direction = direction;
 		st->open = 1;
 	}
@@ -205,7 +210,7 @@ static __always_inline void on_close(const struct sock *sk, struct ctcp_conn *c,
 	st->open = 0;
 	now = bpf_ktime_get_ns();
 	direction = st->direction & 1;
-	us = now > st->since_ns ? (now - st->since_ns) / 1000 : 0;
+	us = now > st->since ? (now - st->since) / 1000 : 0;
 	__sync_fetch_and_add(&c->closed[direction], 1);
 	/* Buckets in milliseconds reach hours in 26 slots. */
 	hist_add_atomic(&c->lifetime[direction], us / 1000, us);
@@ -233,7 +238,7 @@ int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
 		st = &b->way[way_at(w)];
 	if (st && is_birth(oldstate, newstate)) {
 		gauge_leave(c, slot, st);
-		st->since_ns = 0;
+		st->since = 0;
 		st->open = 0;
 	}
 	/* A socket older than the exporter, not yet met by the census: the
@@ -250,7 +255,7 @@ int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
 			rtt_add(slot, tp); /* the last sample of the connection */
 	}
 	if (newstate == TCP_SYN_SENT && st)
-		st->since_ns = bpf_ktime_get_ns();
+		st->since = bpf_jiffies64();
 	else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT)
 		on_established(sk, c, st, CTCP_OUTBOUND);
 	else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV)

@@ -132,9 +132,10 @@ const struct family cgroup_families[] = {
 	.offset = CONN(handshake),
 	.stride = HIST_SIZE,
 	.hist = &microseconds,
-	.help = "TCP handshake time: outbound from SYN sent to ESTABLISHED, retries "
-		"included; inbound the SYN-ACK round trip the kernel measures. Its _count "
-		"equals cgroup_tcp_connections_opened_total.",
+	.help = "TCP handshake time: the round trip of the SYN (outbound) or SYN-ACK "
+		"(inbound) the kernel measures; outbound, when SYNs were retransmitted, the "
+		"whole wait since the connect began, to a clock tick. Its _count equals "
+		"cgroup_tcp_connections_opened_total.",
     },
     {
 	.name = "cgroup_tcp_connection_duration_seconds",

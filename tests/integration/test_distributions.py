@@ -8,7 +8,8 @@ test checks, per cgroup:
   partly closing and closing 50 connections, and for sockets that existed
   before the exporter started (in a namespace of their own);
 - connection lifetimes and handshake times land in the right buckets and
-  their counts agree with the opened/closed counters;
+  their counts agree with the opened/closed counters; a connect whose first
+  SYN is dropped counts the second it waited for the retry;
 - the smoothed RTT histogram agrees with `ss -ti`, measured through a
   userspace delay line (this kernel has no netem) of about 12 ms;
 - bytes per send/receive call, buckets and sums exact;
@@ -60,7 +61,8 @@ DEFAULT_LE = {LIFETIME: LIFETIME_LE, HANDSHAKE: RTT_LE, RTT: RTT_LE, IO_SIZE: IO
 
 # Server ports, one per test, all inside private namespaces.
 PORTS = {"lifetimes": 5201, "gauge": 5202, "pre": 5203, "rtt": 5204,
-         "io": 5205, "edges": 5206, "factor": 5207, "table": 5208}
+         "io": 5205, "edges": 5206, "factor": 5207, "table": 5208,
+         "synretry": 5209}
 SHORT_HOLD, LONG_HOLD = 0.18, 1.5   # in (0.128, 0.256] and (1.024, 2.048]
 DELAY = 0.006                        # each way: RTT ~12.5 ms, le=0.016384
 
@@ -701,6 +703,48 @@ class DistributionsTest(unittest.TestCase):
         for exporter in (self.exporter, small):
             samples = self.poll(lambda s: held(s) == gone, timeout=10, exporter=exporter)
             self.assertEqual(held(samples), gone, f"{exporter.url}: every socket gone")
+
+    def test_9_handshake_with_syn_retransmit(self):
+        """The first SYN is dropped (an nftables rule in the namespace,
+        removed 0.4 s later): the kernel retransmits it after its 1 s
+        initial timeout and the connect completes. The outbound handshake
+        counts that second: in (0.524288, 1.048576]; the server's inbound
+        one is the SYN-ACK round trip, microseconds."""
+        client, server = self.pair("synretry")
+        port = PORTS["synretry"]
+        # Only this test's port; the table goes with the namespace if the
+        # test stops early.
+        self.netns.nft(f"""
+table inet ctcp_synretry {{
+    chain input {{
+        type filter hook input priority 0; policy accept;
+        tcp dport {port} tcp flags syn drop
+    }}
+}}
+""")
+        srv = self.workload(server, self.netns, "server", "--port", port, "--conns", 1)
+        srv.wait_for_line("ready", timeout=5)
+        started = time.monotonic()
+        cli = self.workload(client, self.netns, "hold", "--port", port, "--holds", 0.05)
+        time.sleep(0.4)
+        self.netns.run(["nft", "delete", "table", "inet", "ctcp_synretry"])
+        cli.finish(timeout=10)
+        srv.finish(timeout=5)
+        waited = time.monotonic() - started
+        self.assertGreater(waited, 0.9, "the connect did not wait for a SYN retry")
+
+        samples = self.poll(lambda s: harness.value(
+            s, OPENED, cgroup=client.label, direction="outbound") == 1
+            and harness.value(s, OPENED, cgroup=server.label, direction="inbound") == 1)
+        info = "\n" + self.lines(samples, client.label, server.label)
+        out = harness.histogram(samples, HANDSHAKE, cgroup=client.label, direction="outbound")
+        self.assertEqual((out["count"], at(out, 0.524288), at(out, 1.048576)), (1, 0, 1),
+                         f"outbound handshake (count, le=0.524288, le=1.048576): "
+                         f"{bucket_counts(out)}" + info)
+        self.assertTrue(0.95 <= out["sum"] <= 1.05, f"outbound handshake sum {out['sum']}" + info)
+        inb = harness.histogram(samples, HANDSHAKE, cgroup=server.label, direction="inbound")
+        self.assertEqual((inb["count"], at(inb, 0.131072)), (1, 1),
+                         f"inbound handshake: {bucket_counts(inb)}" + info)
 
 
 if __name__ == "__main__":
