@@ -98,6 +98,16 @@ class Cgroup:
         os.mkdir(os.path.join(self.path, name))
         return Cgroup(os.path.join(self.path, name), self.label + "/" + name)
 
+    # The shell writes its own pid into cgroup.procs, then execs: the
+    # command is in the cgroup from its first instruction. The path is
+    # passed as $1, not pasted into the script, because cgroup names may
+    # contain quotes.
+    _PLACE = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
+
+    def exec_argv(self, argv):
+        """argv wrapped so that it runs inside this cgroup (same pid)."""
+        return ["sh", "-c", self._PLACE, "sh", self.path] + list(argv)
+
     def pids(self):
         """Pids in this cgroup and every cgroup below it (walked by
         directory descriptors: cgroupfs paths may be longer than PATH_MAX)."""
@@ -332,21 +342,17 @@ def successful_connects(before, after):
 class Workload:
     """workload.py started inside a cgroup and a netns.
 
-    The shell writes its own pid into cgroup.procs before exec, so the
-    workload is in the cgroup from its first instruction; `ip netns exec`
-    then execs (no fork) and keeps the cgroup. The path is passed as $1, not
-    pasted into the script, because cgroup names may contain quotes.
+    The cgroup's exec_argv puts it in the cgroup from its first instruction;
+    `ip netns exec` then execs (no fork) and keeps the cgroup.
     """
-
-    PLACE = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
 
     def __init__(self, cgroup, netns, role, *args, script=WORKLOAD,
                  stdin_pipe=False):
         """stdin_pipe: keep a pipe to the workload's stdin, for request()."""
         self.role = role
         self.cgroup = cgroup
-        argv = ["sh", "-c", self.PLACE, "sh", cgroup.path]
-        argv += netns.exec_argv([PYTHON, script, role] + [str(a) for a in args])
+        argv = cgroup.exec_argv(
+            netns.exec_argv([PYTHON, script, role] + [str(a) for a in args]))
         self._stderr = tempfile.TemporaryFile()
         stdin = subprocess.PIPE if stdin_pipe else subprocess.DEVNULL
         self.proc = subprocess.Popen(argv, stdin=stdin,
