@@ -21,8 +21,9 @@ int BPF_PROG(ctcp_retransmit, const struct sock *sk, const struct sk_buff *skb)
 
 	if (retransmit_reports_err && (int)ctx[2] != 0)
 		return 0;
-	/* Count segments, not skbs, as the kernel's RetransSegs does. */
-	segs = BPF_CORE_READ((struct tcp_skb_cb *)&skb->cb[0], tcp_gso_segs);
+	/* Count segments, not skbs, as the kernel's RetransSegs does. The
+	 * verifier lets a program read skb->cb as any scalars: no helper call. */
+	segs = ((const struct tcp_skb_cb *)skb->cb)->tcp_gso_segs;
 	c = conn_of(cgroup_of(sk));
 	if (c)
 		__sync_fetch_and_add(&c->retransmits, segs ? segs : 1);

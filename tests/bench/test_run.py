@@ -65,7 +65,8 @@ class QuickRun(unittest.TestCase):
         self.assertEqual(["churn", "keepalive", "bulk"], [w["workload"] for w in workloads])
         for w in workloads:
             self.check_fields(w, {"unit": str, "off": positive_number, "on": positive_number,
-                                  "ratio": positive_number,
+                                  "ratio": positive_number, "empty": positive_number,
+                                  "floor_ratio": positive_number, "own_ratio": positive_number,
                                   "bpf_ns_per_unit": positive_number})
             self.assertLessEqual(w["ci_low"], w["ratio"])
             self.assertLessEqual(w["ratio"], w["ci_high"])
