@@ -1,7 +1,9 @@
 /* Loopback TCP workload for prog_cost: repeats a cycle of 64-byte ping-pong
  * on one TCP_NODELAY connection, a bulk transfer on another, short
  * connections, aborts (SO_LINGER 0) and connects to a closed port, until the
- * time or cycle limit. 127.0.0.1 only; an alarm ends it if anything hangs. */
+ * time or cycle limit; meanwhile connects to a listener that never accepts
+ * retransmit their SYNs. 127.0.0.1 only; an alarm ends it if anything
+ * hangs. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +24,7 @@
 #define CHURN_PER_CYCLE	  40
 #define ABORT_PER_CYCLE	  10
 #define REFUSED_PER_CYCLE 10
+#define STALLED_CONNECTS  64
 
 static struct sockaddr_in loopback(int port)
 {
@@ -37,16 +40,16 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* A socket bound to 127.0.0.1 on a free port; listening if asked. Returns
- * the fd and stores the port. */
-static int bound_socket(int *port, int listening)
+/* A socket bound to 127.0.0.1 on a free port; listening with that backlog
+ * unless it is negative. Returns the fd and stores the port. */
+static int bound_socket(int *port, int backlog)
 {
 	struct sockaddr_in a = loopback(0);
 	socklen_t len = sizeof(a);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    (listening && listen(fd, 1024)) || getsockname(fd, (struct sockaddr *)&a, &len))
+	    (backlog >= 0 && listen(fd, backlog)) || getsockname(fd, (struct sockaddr *)&a, &len))
 		die("listen socket");
 	*port = ntohs(a.sin_port);
 	return fd;
@@ -70,6 +73,22 @@ static int connect_to(int port, int nodelay)
 		return -1;
 	}
 	return fd;
+}
+
+/* Connects that never complete: the listener's accept queue (backlog 0)
+ * is full after the first, so the kernel drops their SYNs and each
+ * retransmits its SYN every second or so, which gives the retransmit
+ * tracepoint events; the rest of the workload has no loss. */
+static void stall_connects(int port, int *fds, int n)
+{
+	struct sockaddr_in a = loopback(port);
+
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (fds[i] < 0 ||
+		    (connect(fds[i], (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS))
+			die("stalled connect");
+	}
 }
 
 static int full_io(int fd, char *buf, size_t n, int writing)
@@ -165,6 +184,7 @@ int main(int argc, char **argv)
 	long refused = 0, errors = 0;
 	unsigned long long bulk_bytes = 0;
 	int pp_port, bulk_port, churn_port, closed_port, pp_l, bulk_l, churn_l, closed_fd, pp, bk;
+	int stall_port, stall_l, stalled[STALLED_CONNECTS];
 	struct linger abort_now = {.l_onoff = 1, .l_linger = 0};
 	char msg[PP_MSG];
 	pthread_t t;
@@ -182,12 +202,13 @@ int main(int argc, char **argv)
 		usage();
 	alarm((unsigned)seconds + 30);
 
-	pp_l = bound_socket(&pp_port, 1);
-	bulk_l = bound_socket(&bulk_port, 1);
-	churn_l = bound_socket(&churn_port, 1);
+	pp_l = bound_socket(&pp_port, 1024);
+	bulk_l = bound_socket(&bulk_port, 1024);
+	churn_l = bound_socket(&churn_port, 1024);
+	stall_l = bound_socket(&stall_port, 0);
 	/* Bound but not listening: connects get a reset, and no one else can
 	 * take the port meanwhile. */
-	closed_fd = bound_socket(&closed_port, 0);
+	closed_fd = bound_socket(&closed_port, -1);
 	if (pthread_create(&t, NULL, echo_server, &pp_l) ||
 	    pthread_create(&t, NULL, sink_server, &bulk_l) ||
 	    pthread_create(&t, NULL, churn_server, &churn_l))
@@ -198,6 +219,7 @@ int main(int argc, char **argv)
 		die("connect");
 	memset(msg, 'p', sizeof(msg));
 	memset(bulk, 'b', sizeof(bulk));
+	stall_connects(stall_port, stalled, STALLED_CONNECTS);
 
 	deadline = now() + seconds;
 	while (cycles < max_cycles && now() < deadline) {
@@ -249,8 +271,11 @@ int main(int argc, char **argv)
 	close(pp);
 	close(bk);
 	close(closed_fd);
+	for (int i = 0; i < STALLED_CONNECTS; i++)
+		close(stalled[i]);
+	close(stall_l);
 	printf("cycles=%ld pingpongs=%ld bulk_bytes=%llu short_connections=%ld aborts=%ld "
-	       "refused=%ld errors=%ld\n",
-	       cycles, pingpongs, bulk_bytes, churned, aborted, refused, errors);
+	       "refused=%ld stalled_connects=%d errors=%ld\n",
+	       cycles, pingpongs, bulk_bytes, churned, aborted, refused, STALLED_CONNECTS, errors);
 	return 0;
 }
