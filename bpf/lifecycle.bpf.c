@@ -15,9 +15,12 @@ struct {
 	__type(value, char[CTCP_PATH_MAX]);
 } ctcp_created SEC(".maps");
 
+/* Allocated as cgroups go (preallocated, 65,536 reports would hold 20 MiB
+ * of kernel memory for bursts that seldom come). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CTCP_MAX_REMOVED);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct ctcp_removed);
 } ctcp_removed SEC(".maps");
