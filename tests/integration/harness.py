@@ -39,6 +39,7 @@ PYTHON = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOAD = os.path.join(HERE, "workload.py")
 WORKLOAD_DIST = os.path.join(HERE, "workload_dist.py")
+WORKLOAD_IDENTITY = os.path.join(HERE, "workload_identity.py")
 
 
 # --------------------------------------------------------------- polling
@@ -622,6 +623,27 @@ class Exporter:
         self.stop()
         self._out.close()
         self._err.close()
+
+
+class ClassResources:
+    """For a test class whose setUpClass starts workload_identity.py roles
+    and exporters: each goes into the class's own `workloads` and
+    `exporters` lists, which its cleanup() stops. The class sets `netns`
+    and `binary`."""
+
+    @classmethod
+    def workload(cls, cgroup, role, *args, stdin_pipe=False, netns=None):
+        w = Workload(cgroup, netns or cls.netns, role, *args, script=WORKLOAD_IDENTITY,
+                     stdin_pipe=stdin_pipe)
+        cls.workloads.append(w)
+        return w
+
+    @classmethod
+    def start_exporter(cls, *args):
+        exporter = Exporter(cls.binary, free_port(), args)
+        cls.exporters.append(exporter)
+        exporter.start(ready_timeout=15)
+        return exporter
 
 
 class KeepAliveScraper:

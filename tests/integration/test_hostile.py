@@ -49,7 +49,6 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-WORKLOAD_IDENTITY = os.path.join(harness.HERE, "workload_identity.py")
 PORT = 5302   # the sink, inside the private namespace
 OVERFLOW = "(overflow)"
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -221,7 +220,7 @@ class Traffic:
         return bodies
 
 
-class HostileTest(unittest.TestCase):
+class HostileTest(harness.ClassResources, unittest.TestCase):
     maxDiff = None
     # What cleanup() looks at, set before setUpClass can fail.
     parent = netns = None
@@ -256,13 +255,6 @@ class HostileTest(unittest.TestCase):
         except BaseException:
             cls.cleanup()
             raise
-
-    @classmethod
-    def workload(cls, cgroup, role, *args, stdin_pipe=False, netns=None):
-        w = harness.Workload(cgroup, netns or cls.netns, role, *args,
-                             script=WORKLOAD_IDENTITY, stdin_pipe=stdin_pipe)
-        cls.workloads.append(w)
-        return w
 
     @classmethod
     def cleanup(cls):

@@ -46,7 +46,6 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-WORKLOAD_IDENTITY = os.path.join(harness.HERE, "workload_identity.py")
 PORT = 5301   # the sink, inside the private namespace
 
 IDENTITY = ("container_id", "pod_uid", "namespace", "pod", "container")
@@ -134,7 +133,7 @@ def body_lines_of(body, label, limit=40):
     return "\n".join(lines[:limit])
 
 
-class IdentityTest(unittest.TestCase):
+class IdentityTest(harness.ClassResources, unittest.TestCase):
     maxDiff = None
     # What cleanup() looks at, set before setUpClass can fail.
     parent = netns = logdir = None
@@ -171,20 +170,6 @@ class IdentityTest(unittest.TestCase):
             # Ctrl-C or SIGTERM; cleanup() is idempotent.
             cls.cleanup()
             raise
-
-    @classmethod
-    def workload(cls, cgroup, role, *args, stdin_pipe=False, netns=None):
-        w = harness.Workload(cgroup, netns or cls.netns, role, *args,
-                             script=WORKLOAD_IDENTITY, stdin_pipe=stdin_pipe)
-        cls.workloads.append(w)
-        return w
-
-    @classmethod
-    def start_exporter(cls, *args):
-        exporter = harness.Exporter(cls.binary, harness.free_port(), args)
-        cls.exporters.append(exporter)
-        exporter.start(ready_timeout=15)
-        return exporter
 
     @classmethod
     def descend(cls, relative):
