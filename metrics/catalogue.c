@@ -211,7 +211,8 @@ const struct family exporter_families[SELF_FAMILIES] = {
 	 "room for a new cgroup (see --cgroup.max)."),
     SELF(SELF_SOCKET_TABLE_FULL, "cgroup_tcp_exporter_socket_table_full_events", FAMILY_COUNTER,
 	 "Socket state changes that found the socket table full (see --socket.max): those "
-	 "sockets are missing from cgroup_tcp_connections and the duration histograms."),
+	 "sockets are missing from cgroup_tcp_connections, cgroup_tcp_connections_closed_total "
+	 "and the duration histograms."),
     SELF(SELF_REMOVED_LOST, "cgroup_tcp_exporter_cgroup_removals_lost", FAMILY_COUNTER,
 	 "cgroup removals the exporter could not queue (too many at once): those cgroups' "
 	 "entries stay until restart."),
