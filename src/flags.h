@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/socket.h>
-#include "filter.h"
+#include "cgroups/filter.h"
 #include "log.h"
 #include "privileges.h"
 

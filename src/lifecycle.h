@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "cgroups.h"
-#include "collect.h"
+#include "cgroups/cgroups.h"
+#include "kernel/collect.h"
 #include "idmap.h"
 
 /* Freed cgroups whose names are kept a while: a socket can outlive its

@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroups.h"
+#include "cgroups/cgroups.h"
 #include "flags.h"
-#include "http.h"
-#include "loader.h"
+#include "web/http.h"
+#include "kernel/loader.h"
 #include "log.h"
 #include "privileges.h"
 #include "scrape.h"
-#include "webconfig.h"
+#include "web/webconfig.h"
 
 enum {
 	EXIT_RUNTIME = 1, /* cannot start: privileges, kernel, port */

@@ -7,7 +7,7 @@
 #include <time.h>
 #include "escape.h"
 #include "flags.h"
-#include "loader.h"
+#include "kernel/loader.h"
 #include "log.h"
 
 /* Events no live cgroup can be named for are shown under cgroup="". */

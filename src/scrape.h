@@ -7,10 +7,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
-#include "cgroups.h"
-#include "collect.h"
-#include "filter.h"
-#include "kubelet.h"
+#include "cgroups/cgroups.h"
+#include "kernel/collect.h"
+#include "cgroups/filter.h"
+#include "cgroups/kubelet.h"
 #include "lifecycle.h"
 #include "render.h"
 #include "self.h"

@@ -3,8 +3,8 @@
 #ifndef SELF_H
 #define SELF_H
 
-#include "collect.h"
-#include "loader.h"
+#include "kernel/collect.h"
+#include "kernel/loader.h"
 #include "render.h"
 
 /* Values taken with a scrape's snapshot; the programs and the process are

@@ -1,5 +1,5 @@
 /* What naming a new cgroup costs when the kernel did not report its path
- * (src/cgroups.c): a scrape that meets such an id walks the cgroup tree
+ * (src/cgroups/cgroups.c): a scrape that meets such an id walks the cgroup tree
  * once, as the start does. Makes a tree of N cgroups
  * (default 1000 and 10000) in a private directory under the cgroup2 mount,
  * times a few scrapes that each meet one new cgroup, prints the median walk
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "cgroups.h"
+#include "cgroups/cgroups.h"
 
 #define ROUNDS	 7
 #define FANOUT	 100 /* children per parent, as pods under a QoS slice */
