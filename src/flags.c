@@ -8,87 +8,29 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include "flag_table.h"
 #include "version.h"
 
-#define DEFAULT_LISTEN	  ":9437"
-#define DEFAULT_TELEMETRY "/metrics"
+/* getopt_long's value for the flag_table entry i is OPT_FIRST + i: past
+ * every short flag's. */
+#define OPT_FIRST 256
 
-enum {
-	OPT_LISTEN = 256,
-	OPT_TELEMETRY,
-	OPT_LOG_LEVEL,
-	OPT_BUCKET_FACTOR,
-	OPT_MAX_REQUESTS,
-	OPT_NO_SELF,
-	OPT_KUBELET_DIR,
-	OPT_INCLUDE,
-	OPT_EXCLUDE,
-	OPT_MAX_CGROUPS,
-	OPT_MAX_PER_CPU,
-	OPT_MAX_SOCKETS,
-	OPT_RUNAS,
-	OPT_WEB_CONFIG,
-	OPT_HELP,
-	OPT_VERSION,
-};
+/* --help: the table's flags, their help wrapped at HELP_WIDTH columns and
+ * indented to HELP_INDENT. */
+#define HELP_INDENT 29
+#define HELP_WIDTH  80
 
-static const struct option options[] = {
-    {"web.listen-address", required_argument, NULL, OPT_LISTEN},
-    {"web.telemetry-path", required_argument, NULL, OPT_TELEMETRY},
-    {"log.level", required_argument, NULL, OPT_LOG_LEVEL},
-    {"histogram.bucket-factor", required_argument, NULL, OPT_BUCKET_FACTOR},
-    {"web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS},
-    {"web.disable-exporter-metrics", no_argument, NULL, OPT_NO_SELF},
-    {"kubelet.log-dir", required_argument, NULL, OPT_KUBELET_DIR},
-    {"cgroup.include", required_argument, NULL, OPT_INCLUDE},
-    {"cgroup.exclude", required_argument, NULL, OPT_EXCLUDE},
-    {"cgroup.max", required_argument, NULL, OPT_MAX_CGROUPS},
-    {"cgroup.max-per-cpu", required_argument, NULL, OPT_MAX_PER_CPU},
-    {"socket.max", required_argument, NULL, OPT_MAX_SOCKETS},
-    {"runas", required_argument, NULL, OPT_RUNAS},
-    {"web.config.file", required_argument, NULL, OPT_WEB_CONFIG},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
-
-static const char usage[] =
+static const char usage_head[] =
     "usage: cgroup_tcp_exporter [flags]\n"
     "\n"
     "Serves per-cgroup TCP metrics (connections, failures, resets, retransmits,\n"
     "bytes) counted by eBPF programs, for Prometheus. Needs root at start and\n"
     "drops every capability once started.\n"
     "\n"
-    "Flags:\n"
-    "  --web.listen-address=ADDR  address to listen on, repeatable: host:port, :port (every\n"
-    "                             address) or [ipv6]:port (default " DEFAULT_LISTEN ")\n"
-    "  --web.telemetry-path=PATH  path that serves the metrics (default " DEFAULT_TELEMETRY ")\n"
-    "  --web.max-requests=N       scrapes served at once; more get 503 (default 40)\n"
-    "  --web.disable-exporter-metrics  leave out cgroup_tcp_exporter_* and process_*\n"
-    "  --web.config.file=FILE     TLS and basic authentication, in the Prometheus\n"
-    "                             exporter-toolkit format (default: plain HTTP, open)\n"
-    "  --cgroup.include=REGEX     only cgroups whose whole path matches (POSIX ERE)\n"
-    "  --cgroup.exclude=REGEX     no cgroups whose whole path matches\n"
-    "  --cgroup.max=N             cgroups tracked; events of more go to the\n"
-    "                             cgroup=\"(overflow)\" series (default 10000)\n"
-    "  --cgroup.max-per-cpu=N     of those, cgroups whose send and receive counters are\n"
-    "                             per CPU (fastest; 432 bytes of kernel memory per CPU\n"
-    "                             each); the others share one copy (default 1024)\n"
-    "  --socket.max=N             TCP sockets followed at once, rounded up to a power\n"
-    "                             of two (24 bytes of kernel memory each); more are\n"
-    "                             left out of the state gauge (default 262144)\n"
-    "  --kubelet.log-dir=DIR      kubelet log links, for namespace, pod and container\n"
-    "                             names (default /var/log/containers)\n"
-    "  --histogram.bucket-factor=N  ratio of adjacent histogram bounds: 2, 4 or 8;\n"
-    "                             4 and 8 merge buckets for fewer series (default 2)\n"
-    "  --runas=USER[:GROUP]       once started, run as this user (name or number) and\n"
-    "                             its groups, or this group only\n"
-    "  --log.level=LEVEL          error, warn, info or debug (default info)\n"
-    "  --help                     show this help and exit\n"
-    "  --version                  show the version and exit\n"
-    "\n"
-    "Example:\n"
-    "  cgroup_tcp_exporter --web.listen-address=127.0.0.1:9437\n";
+    "Flags:\n";
+static const char usage_tail[] = "\n"
+				 "Example:\n"
+				 "  cgroup_tcp_exporter --web.listen-address=127.0.0.1:9437\n";
 
 static int bad(char *err, size_t errlen, const char *fmt, const char *what)
 {
@@ -167,19 +109,6 @@ int parse_listen_address(const char *text, struct listen_addr *la, char *err, si
 	return 0;
 }
 
-static int parse_log_level(const char *text, enum log_level *level)
-{
-	static const char *const names[] = {"error", "warn", "info", "debug"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(text, names[i])) {
-			*level = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static int parse_number(const char *text, long min, long max, unsigned int *out)
 {
 	char *end;
@@ -203,24 +132,6 @@ static unsigned int round_up_pow2(unsigned int n)
 	return p;
 }
 
-static int parse_count(const char *text, long max, unsigned int *out)
-{
-	return parse_number(text, 1, max, out);
-}
-
-static int parse_bucket_factor(const char *text, unsigned int *step)
-{
-	static const char *const factors[] = {"2", "4", "8"};
-
-	for (unsigned int i = 0; i < 3; i++) {
-		if (!strcmp(text, factors[i])) {
-			*step = i + 1;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static int check_telemetry_path(const char *path, char *err, size_t errlen)
 {
 	if (path[0] != '/' || !strcmp(path, "/"))
@@ -236,9 +147,8 @@ static int check_telemetry_path(const char *path, char *err, size_t errlen)
 
 /* getopt_long takes unique prefixes ("--web.l"); exporters take whole names
  * only, so a typo is an error and not a different flag. */
-static bool whole_name(char **argv, int index)
+static bool whole_name(char **argv, const struct option *o)
 {
-	const struct option *o = &options[index];
 	const char *text = argv[optind - 1];
 	size_t len;
 
@@ -247,14 +157,6 @@ static bool whole_name(char **argv, int index)
 	text += 2; /* "--" */
 	len = strcspn(text, "=");
 	return len == strlen(o->name) && !strncmp(text, o->name, len);
-}
-
-static const char *name_of(int val)
-{
-	for (const struct option *o = options; o->name; o++)
-		if (o->val == val)
-			return o->name;
-	return "?";
 }
 
 /* Errors echo the flag or value as given: control bytes in it are written
@@ -291,129 +193,135 @@ static void escape_controls(char *err, size_t errlen)
 	free(given);
 }
 
+static void print_wrapped(FILE *out, const char *text, int col)
+{
+	int pad = col + 2 <= HELP_INDENT ? HELP_INDENT - col : 2;
+
+	for (bool first = true; *text; first = false) {
+		int len = (int)strcspn(text, " ");
+
+		if (!first && col + 1 + len > HELP_WIDTH) {
+			fprintf(out, "\n%*s", HELP_INDENT, "");
+			col = HELP_INDENT;
+		} else {
+			fprintf(out, "%*s", first ? pad : 1, "");
+			col += first ? pad : 1;
+		}
+		col += fprintf(out, "%.*s", len, text);
+		text += len;
+		text += strspn(text, " ");
+	}
+	fputc('\n', out);
+}
+
+static void print_usage(FILE *out)
+{
+	fputs(usage_head, out);
+	for (const struct flag *f = flag_table; f < flag_table + FLAG_COUNT; f++) {
+		char help[1024];
+		size_t used;
+		int col =
+		    fprintf(out, "  --%s%s%s", f->name, f->arg ? "=" : "", f->arg ? f->arg : "");
+
+		flag_help(f, false, help, sizeof(help));
+		used = strlen(help);
+		if (f->def)
+			snprintf(help + used, sizeof(help) - used, " (default %s)", f->def);
+		print_wrapped(out, help, col);
+	}
+	fputs(usage_tail, out);
+}
+
+/* Sets the flag's field from its value (a default is set the same way). */
+static int set_value(const struct flag *f, const char *text, struct config *cfg, char *err,
+		     size_t errlen)
+{
+	void *field = (char *)cfg + f->field;
+	char want[128];
+
+	switch (f->kind) {
+	case FLAG_NUMBER:
+		if (parse_number(text, f->min, f->max, field))
+			break;
+		if (f->pow2)
+			*(unsigned int *)field = round_up_pow2(*(unsigned int *)field);
+		return 0;
+	case FLAG_CHOICE:
+		for (unsigned int i = 0; f->choices[i]; i++) {
+			if (!strcmp(text, f->choices[i])) {
+				*(unsigned int *)field = f->first + i;
+				return 0;
+			}
+		}
+		break;
+	case FLAG_TEXT:
+		*(const char **)field = f->empty_is_none && !*text ? NULL : text;
+		return 0;
+	case FLAG_LISTEN:
+		if (cfg->nlisten == MAX_LISTEN) {
+			snprintf(err, errlen, "too many --%s flags (at most %d)", f->name,
+				 MAX_LISTEN);
+			return -1;
+		}
+		((const char **)field)[cfg->nlisten++] = text;
+		return 0;
+	case FLAG_OFF:
+		*(bool *)field = false;
+		return 0;
+	case FLAG_PARSED:
+		return f->parse(text, field, err, errlen);
+	default:
+		return 0;
+	}
+	flag_values(f, false, want, sizeof(want));
+	snprintf(err, errlen, "bad --%s '%s': want %s%s", f->name, text,
+		 f->kind == FLAG_NUMBER ? "a number from " : "", want);
+	return -1;
+}
+
+/* A repeatable flag's default stands only where the flag is not given, so
+ * those are set after the command line is read, the others before. */
+static int set_defaults(struct config *cfg, bool repeatable, char *err, size_t errlen)
+{
+	for (const struct flag *f = flag_table; f < flag_table + FLAG_COUNT; f++) {
+		if ((f->kind == FLAG_LISTEN) != repeatable)
+			continue;
+		if (f->kind == FLAG_OFF)
+			*(bool *)((char *)cfg + f->field) = true;
+		else if (f->def && set_value(f, f->def, cfg, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 static enum flags_result parse_flags(int argc, char **argv, struct config *cfg, FILE *out,
 				     char *err, size_t errlen)
 {
-	const char *include = NULL, *exclude = NULL;
+	struct option options[FLAG_COUNT + 1] = {{0}};
 	int opt, index = -1;
 
+	for (int i = 0; i < FLAG_COUNT; i++)
+		options[i] = (struct option){flag_table[i].name,
+					     flag_table[i].arg ? required_argument : no_argument,
+					     NULL, OPT_FIRST + i};
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->max_requests = 40;
-	cfg->kubelet_log_dir = "/var/log/containers";
-	cfg->max_cgroups = 10000;
-	cfg->max_per_cpu = 1024;
-	cfg->max_sockets = 262144;
-	cfg->exporter_metrics = true;
-	cfg->telemetry_path = DEFAULT_TELEMETRY;
-	cfg->log_level = LOG_INFO;
-	cfg->bucket_step = 1;
+	if (set_defaults(cfg, false, err, errlen))
+		return FLAGS_BAD;
 
 	optind = 0; /* a full reset, so parsing can run more than once */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":", options, &index)) != -1) {
-		if (opt >= OPT_LISTEN && !whole_name(argv, index)) {
-			snprintf(err, errlen, "unknown flag '%s' (did you mean --%s?)",
-				 argv[optind - 1 - (optarg && optarg == argv[optind - 1])],
-				 options[index].name);
-			return FLAGS_BAD;
-		}
-		switch (opt) {
-		case OPT_LISTEN:
-			if (cfg->nlisten == MAX_LISTEN) {
-				snprintf(err, errlen,
-					 "too many --web.listen-address flags (at most %d)",
-					 MAX_LISTEN);
-				return FLAGS_BAD;
-			}
-			cfg->listen_text[cfg->nlisten++] = optarg;
-			break;
-		case OPT_MAX_REQUESTS:
-			if (parse_count(optarg, 10000, &cfg->max_requests)) {
-				bad(err, errlen,
-				    "bad --web.max-requests '%s': want a number from 1 to 10000",
-				    optarg);
-				return FLAGS_BAD;
-			}
-			break;
-		case OPT_NO_SELF:
-			cfg->exporter_metrics = false;
-			break;
-		case OPT_KUBELET_DIR:
-			cfg->kubelet_log_dir = optarg;
-			break;
-		case OPT_INCLUDE:
-			include = optarg;
-			break;
-		case OPT_EXCLUDE:
-			exclude = optarg;
-			break;
-		case OPT_MAX_CGROUPS:
-			if (parse_count(optarg, 1000000, &cfg->max_cgroups)) {
-				bad(err, errlen,
-				    "bad --cgroup.max '%s': want a number from 1 to 1000000",
-				    optarg);
-				return FLAGS_BAD;
-			}
-			break;
-		case OPT_MAX_PER_CPU:
-			if (parse_number(optarg, 0, 1000000, &cfg->max_per_cpu)) {
-				bad(err, errlen,
-				    "bad --cgroup.max-per-cpu '%s': want a number from 0 to "
-				    "1000000",
-				    optarg);
-				return FLAGS_BAD;
-			}
-			break;
-		case OPT_MAX_SOCKETS:
-			if (parse_number(optarg, 64, 16777216, &cfg->max_sockets)) {
-				bad(err, errlen,
-				    "bad --socket.max '%s': want a number from 64 to 16777216",
-				    optarg);
-				return FLAGS_BAD;
-			}
-			cfg->max_sockets = round_up_pow2(cfg->max_sockets);
-			break;
-		case OPT_RUNAS:
-			if (runas_parse(optarg, &cfg->runas, err, errlen))
-				return FLAGS_BAD;
-			break;
-		case OPT_WEB_CONFIG:
-			/* Empty means none, as in exporter-toolkit. */
-			cfg->web_config_file = *optarg ? optarg : NULL;
-			break;
-		case OPT_TELEMETRY:
-			cfg->telemetry_path = optarg;
-			break;
-		case OPT_LOG_LEVEL:
-			if (parse_log_level(optarg, &cfg->log_level)) {
-				bad(err, errlen,
-				    "bad --log.level '%s': want error, warn, info or debug",
-				    optarg);
-				return FLAGS_BAD;
-			}
-			break;
-		case OPT_BUCKET_FACTOR:
-			if (parse_bucket_factor(optarg, &cfg->bucket_step)) {
-				bad(err, errlen,
-				    "bad --histogram.bucket-factor '%s': want 2, 4 or 8", optarg);
-				return FLAGS_BAD;
-			}
-			break;
-		case OPT_HELP:
-			fputs(usage, out);
-			return FLAGS_EXIT_OK;
-		case OPT_VERSION:
-			fprintf(out, "cgroup_tcp_exporter %s (revision %s)\n", CTCP_VERSION,
-				CTCP_REVISION);
-			return FLAGS_EXIT_OK;
-		case ':':
+		const struct flag *f;
+
+		if (opt == ':') {
 			bad(err, errlen, "flag '%s' needs a value (see --help)", argv[optind - 1]);
 			return FLAGS_BAD;
-		default:
-			if (optopt >= OPT_LISTEN) {
+		}
+		if (opt < OPT_FIRST) {
+			if (optopt >= OPT_FIRST) {
 				snprintf(err, errlen, "flag '--%s' takes no value (see --help)",
-					 name_of(optopt));
-			} else if (optopt > 0 && optopt < 256) {
+					 flag_table[optopt - OPT_FIRST].name);
+			} else if (optopt > 0 && optopt < OPT_FIRST) {
 				char flag[3] = {'-', (char)optopt, '\0'};
 
 				bad(err, errlen, "unknown flag '%s' (see --help)", flag);
@@ -423,18 +331,36 @@ static enum flags_result parse_flags(int argc, char **argv, struct config *cfg, 
 			}
 			return FLAGS_BAD;
 		}
+		if (!whole_name(argv, &options[index])) {
+			snprintf(err, errlen, "unknown flag '%s' (did you mean --%s?)",
+				 argv[optind - 1 - (optarg && optarg == argv[optind - 1])],
+				 options[index].name);
+			return FLAGS_BAD;
+		}
+		f = &flag_table[opt - OPT_FIRST];
+		if (f->kind == FLAG_HELP) {
+			print_usage(out);
+			return FLAGS_EXIT_OK;
+		}
+		if (f->kind == FLAG_VERSION) {
+			fprintf(out, "cgroup_tcp_exporter %s (revision %s)\n", CTCP_VERSION,
+				CTCP_REVISION);
+			return FLAGS_EXIT_OK;
+		}
+		if (set_value(f, optarg, cfg, err, errlen))
+			return FLAGS_BAD;
 	}
 	if (optind < argc) {
 		bad(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
 		return FLAGS_BAD;
 	}
-	if (cfg->nlisten == 0)
-		cfg->listen_text[cfg->nlisten++] = DEFAULT_LISTEN;
+	if (cfg->nlisten == 0 && set_defaults(cfg, true, err, errlen))
+		return FLAGS_BAD;
 	for (int i = 0; i < cfg->nlisten; i++)
 		if (parse_listen_address(cfg->listen_text[i], &cfg->listen[i], err, errlen))
 			return FLAGS_BAD;
 	if (check_telemetry_path(cfg->telemetry_path, err, errlen) ||
-	    filter_init(&cfg->filter, include, exclude, err, errlen))
+	    filter_init(&cfg->filter, cfg->include, cfg->exclude, err, errlen))
 		return FLAGS_BAD;
 	return FLAGS_RUN;
 }

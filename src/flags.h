@@ -30,7 +30,9 @@ struct config {
 	unsigned int max_requests;
 	bool exporter_metrics;
 	const char *kubelet_log_dir;
-	/* --cgroup.include / --cgroup.exclude, compiled */
+	/* --cgroup.include / --cgroup.exclude as given (NULL: none), and
+	 * compiled */
+	const char *include, *exclude;
 	struct cgroup_filter filter;
 	/* Cgroups tracked in the kernel; more go to the overflow series. */
 	unsigned int max_cgroups;
