@@ -294,6 +294,34 @@ static int set_defaults(struct config *cfg, bool repeatable, char *err, size_t e
 	return 0;
 }
 
+/* What getopt_long returned is a whole flag name of the table, with a value
+ * where it takes one; otherwise the error says what the flag was. */
+static int check_name(int opt, char **argv, const struct option *options, int index, char *err,
+		      size_t errlen)
+{
+	if (opt == ':')
+		return bad(err, errlen, "flag '%s' needs a value (see --help)", argv[optind - 1]);
+	if (opt < OPT_FIRST && optopt >= OPT_FIRST) {
+		snprintf(err, errlen, "flag '--%s' takes no value (see --help)",
+			 flag_table[optopt - OPT_FIRST].name);
+		return -1;
+	}
+	if (opt < OPT_FIRST && optopt > 0) {
+		char flag[3] = {'-', (char)optopt, '\0'};
+
+		return bad(err, errlen, "unknown flag '%s' (see --help)", flag);
+	}
+	if (opt < OPT_FIRST)
+		return bad(err, errlen, "unknown flag '%s' (see --help)", argv[optind - 1]);
+	if (!whole_name(argv, &options[index])) {
+		snprintf(err, errlen, "unknown flag '%s' (did you mean --%s?)",
+			 argv[optind - 1 - (optarg && optarg == argv[optind - 1])],
+			 options[index].name);
+		return -1;
+	}
+	return 0;
+}
+
 static enum flags_result parse_flags(int argc, char **argv, struct config *cfg, FILE *out,
 				     char *err, size_t errlen)
 {
@@ -313,30 +341,8 @@ static enum flags_result parse_flags(int argc, char **argv, struct config *cfg, 
 	while ((opt = getopt_long(argc, argv, ":", options, &index)) != -1) {
 		const struct flag *f;
 
-		if (opt == ':') {
-			bad(err, errlen, "flag '%s' needs a value (see --help)", argv[optind - 1]);
+		if (check_name(opt, argv, options, index, err, errlen))
 			return FLAGS_BAD;
-		}
-		if (opt < OPT_FIRST) {
-			if (optopt >= OPT_FIRST) {
-				snprintf(err, errlen, "flag '--%s' takes no value (see --help)",
-					 flag_table[optopt - OPT_FIRST].name);
-			} else if (optopt > 0 && optopt < OPT_FIRST) {
-				char flag[3] = {'-', (char)optopt, '\0'};
-
-				bad(err, errlen, "unknown flag '%s' (see --help)", flag);
-			} else {
-				bad(err, errlen, "unknown flag '%s' (see --help)",
-				    argv[optind - 1]);
-			}
-			return FLAGS_BAD;
-		}
-		if (!whole_name(argv, &options[index])) {
-			snprintf(err, errlen, "unknown flag '%s' (did you mean --%s?)",
-				 argv[optind - 1 - (optarg && optarg == argv[optind - 1])],
-				 options[index].name);
-			return FLAGS_BAD;
-		}
 		f = &flag_table[opt - OPT_FIRST];
 		if (f->kind == FLAG_HELP) {
 			print_usage(out);
