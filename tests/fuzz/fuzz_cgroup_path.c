@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "identity.h"
+#include "cgroups/identity.h"
 #include "input.h"
 
 #define INNER_ID "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filter.h"
+#include "cgroups/filter.h"
 #include "input.h"
 
 /* ERE specials get a backslash; other bytes stand for themselves. */

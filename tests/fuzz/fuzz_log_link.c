@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "identity.h"
+#include "cgroups/identity.h"
 #include "input.h"
 
 static bool part_ok(const char *s, size_t max)

@@ -8,7 +8,7 @@
 #include <yaml.h>
 
 #include "input.h"
-#include "webconfig.h"
+#include "web/webconfig.h"
 
 static void check_rules(const struct webconfig *wc)
 {
