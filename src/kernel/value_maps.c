@@ -3,10 +3,11 @@
 
 #include "catalogue.h"
 
-/* Per-CPU values are 8-byte aligned in the kernel's buffers, and the
- * collector sums them as __u64s. */
-_Static_assert(sizeof(struct cgroup_values) % sizeof(__u64) == 0,
-	       "values must be whole __u64s: per-CPU values are 8-byte aligned");
+/* The collector sums per-CPU values, and packs values, as __u64 words. */
+_Static_assert(sizeof(struct ctcp_conn) % sizeof(__u64) == 0 &&
+		   sizeof(struct ctcp_io) % sizeof(__u64) == 0 &&
+		   sizeof(struct ctcp_hist) % sizeof(__u64) == 0,
+	       "value map values must be whole __u64s");
 
 const struct value_map_info value_maps[VALUE_MAPS] = {
     [VALUE_MAP_CONN] = {.name = "ctcp_conn",
