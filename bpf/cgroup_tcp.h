@@ -1,7 +1,13 @@
 /* Structs shared by the BPF programs and user space: per-cgroup counters,
  * histograms and state gauges, and the per-socket state. Fixed-width types
  * only; the includer provides __u64 and friends (vmlinux.h in BPF,
- * <linux/types.h> in user space). */
+ * <linux/types.h> in user space).
+ *
+ * Each field says which program writes it: file, then the program (the
+ * SEC() function) and the helper that does the write. Every program finds
+ * its cgroup's slot with slot_of() (bpf/counters.bpf.h). User space writes
+ * no value field; it zeroes a freed slot's values before the slot is
+ * reused (src/kernel/slots.c). */
 #ifndef CGROUP_TCP_H
 #define CGROUP_TCP_H
 
@@ -29,7 +35,8 @@
 #define CTCP_SLOT_CACHE	     (1 << CTCP_SLOT_CACHE_BITS)
 
 /* One cache entry. Valid while `epoch` equals the global epoch, which user
- * space bumps whenever it frees slots. */
+ * space bumps whenever it frees slots (src/kernel/slots.c). Written by
+ * every program, in slot_remember() (bpf/counters.bpf.h). */
 struct ctcp_slot_cached {
 	__u64 cgroup_id; /* 0: empty */
 	__u32 slot;
@@ -41,7 +48,9 @@ struct ctcp_slot_cached {
 #define CTCP_PATH_MAX	 256
 
 struct ctcp_removed {
-	char path[CTCP_PATH_MAX]; /* relative to the cgroup2 root, maybe cut */
+	/* Relative to the cgroup2 root, maybe cut. lifecycle.bpf.c:
+	 * ctcp_cgroup_rmdir. */
+	char path[CTCP_PATH_MAX];
 };
 
 /* Cgroups made since the start whose name user space has not taken yet. */
@@ -74,7 +83,14 @@ enum ctcp_io_op {
 
 /* Log2 histogram: slot i counts values v with 2^(i-1) < v <= 2^i (slot 0:
  * v <= 1) in the family's bucket unit; the last slot counts everything above
- * 2^(CTCP_HIST_SLOTS - 2). `sum` is in the family's sum unit. */
+ * 2^(CTCP_HIST_SLOTS - 2). `sum` is in the family's sum unit. Written with
+ * hist_add() (per-CPU values) or hist_add_atomic() (shared values) of
+ * bpf/counters.bpf.h; its users are ctcp_conn.handshake and .lifetime,
+ * ctcp_io.size, and the ctcp_rtt map, whose value is one ctcp_hist of
+ * smoothed RTTs (microseconds), written through rtt_add()
+ * (bpf/counters.bpf.h) by rtt.bpf.c: ctcp_probe or ctcp_probe_checked (one
+ * sample per connection and second), and by state.bpf.c: ctcp_set_state
+ * (the last sample, when a connection leaves ESTABLISHED). */
 #define CTCP_HIST_SLOTS 26
 struct ctcp_hist {
 	__u64 sum;
@@ -85,36 +101,52 @@ struct ctcp_hist {
  * events are rare next to packets and calls, and one copy per cgroup keeps
  * memory flat in the number of CPUs. */
 struct ctcp_conn {
+	/* state.bpf.c: ctcp_set_state, on_established(). */
 	__u64 opened[CTCP_DIRECTIONS];
+	/* state.bpf.c: ctcp_set_state, on_close() (connections whose
+	 * ESTABLISHED it saw). */
 	__u64 closed[CTCP_DIRECTIONS];
+	/* state.bpf.c: ctcp_set_state, on_close() at SYN_SENT -> CLOSE. */
 	__u64 connect_failures[CTCP_FAIL_REASONS];
+	/* errors.bpf.c: ctcp_retransmit (segments). */
 	__u64 retransmits;
+	/* errors.bpf.c: ctcp_reset_sent. */
 	__u64 resets_sent;
+	/* errors.bpf.c: ctcp_reset_received. */
 	__u64 resets_received;
-	/* Sockets now in each state: +1 entering, -1 leaving. */
+	/* Sockets now in each state: +1 entering, -1 leaving. state.bpf.c:
+	 * ctcp_set_state and, at start, ctcp_census, through gauge_move()
+	 * and gauge_leave(). */
 	__s64 sockets[CTCP_TCP_STATES];
-	/* Microseconds. */
+	/* Microseconds. state.bpf.c: ctcp_set_state, on_established(). */
 	struct ctcp_hist handshake[CTCP_DIRECTIONS];
-	/* Buckets in milliseconds, sum in microseconds. */
+	/* Buckets in milliseconds, sum in microseconds. state.bpf.c:
+	 * ctcp_set_state, on_close(). */
 	struct ctcp_hist lifetime[CTCP_DIRECTIONS];
 };
 
 /* Bytes per send and receive call, per cgroup and CPU: the hot path. The
- * histogram sum is the byte count. */
+ * histogram sum is the byte count. In the ctcp_io map (per CPU) for the
+ * first slots, in ctcp_io_shared for the others. */
 struct ctcp_io {
+	/* io.bpf.c: ctcp_send ([CTCP_SEND]) and ctcp_recv ([CTCP_RECEIVE]),
+	 * through count_io(). */
 	struct ctcp_hist size[CTCP_IO_OPS];
 };
 
 /* Counters about the BPF side itself, one per CPU. */
 struct ctcp_stats {
 	/* Events counted under CTCP_UNATTRIBUTED_ID because a per-cgroup map
-	 * had no room for a new cgroup. */
+	 * had no room for a new cgroup. Every program that finds a slot:
+	 * slot_lookup() in bpf/counters.bpf.h. */
 	__u64 map_full;
 	/* State changes of sockets that found no free entry in the socket
-	 * table: those sockets are not in the gauge. */
+	 * table: those sockets are not in the gauge. state.bpf.c:
+	 * ctcp_set_state and ctcp_census, in sock_claim(). */
 	__u64 socket_table_full;
 	/* cgroup removals that found the removed map full: their entries
-	 * stay until the exporter restarts. */
+	 * stay until the exporter restarts. lifecycle.bpf.c:
+	 * ctcp_cgroup_rmdir. */
 	__u64 removed_lost;
 };
 
@@ -125,18 +157,30 @@ struct ctcp_stats {
 #define CTCP_SOCKET_WAYS 8
 
 /* A socket's entry, taken at its first state change (or by the census at
- * start) and given back when it reaches CLOSE. */
+ * start) and given back when it reaches CLOSE. Written only by state.bpf.c:
+ * ctcp_set_state, and ctcp_census where it says so; sock_claim() resets
+ * since, state and open when it takes an entry. */
 struct ctcp_sock {
-	__u64 since;	  /* jiffies at SYN_SENT, then ns at ESTABLISHED; 0: unknown */
-	__u32 gauge_slot; /* the slot whose gauge counts it */
-	__u8 state;	  /* the gauge state it is counted in; TCP_CLOSE: none */
+	/* Jiffies at SYN_SENT (ctcp_set_state), then ns at ESTABLISHED
+	 * (on_established()); 0: unknown. */
+	__u64 since;
+	/* The slot whose gauge counts it: gauge_move() (ctcp_set_state,
+	 * ctcp_census). */
+	__u32 gauge_slot;
+	/* The gauge state it is counted in; TCP_CLOSE: none. gauge_move()
+	 * and gauge_leave() (ctcp_set_state, ctcp_census). */
+	__u8 state;
+	/* on_established() (ctcp_set_state). */
 	__u8 direction;
-	__u8 open; /* established, close not yet counted */
+	/* Established, close not yet counted: set by on_established(),
+	 * cleared by on_close() (ctcp_set_state). */
+	__u8 open;
 	__u8 pad;
 };
 
 /* The sockets' ids first, together, so that finding one reads a single
- * cache line; id 0 marks a free way. */
+ * cache line; id 0 marks a free way. An id is taken by sock_claim() and
+ * given back by ctcp_set_state at CLOSE (state.bpf.c). */
 struct ctcp_sock_bucket {
 	__u64 id[CTCP_SOCKET_WAYS];
 	struct ctcp_sock way[CTCP_SOCKET_WAYS];

@@ -1,5 +1,41 @@
-/* The metric catalogue: one entry per family. Adding a metric is adding an
- * entry here and a field in bpf/cgroup_tcp.h. */
+/* The metric catalogue: one entry per family.
+ *
+ * Adding a per-cgroup metric, step by step:
+ * 1. The field, in a value struct of bpf/cgroup_tcp.h: struct ctcp_conn for
+ *    connection events (shared by all CPUs, atomic adds), struct ctcp_io for
+ *    per-call I/O (per CPU for the first slots, shared for the others). Its
+ *    comment names the program that writes it.
+ * 2. The program that writes it, in bpf/: it finds the cgroup's slot
+ *    with slot_of() (bpf/counters.bpf.h) and adds with __sync_fetch_and_add
+ *    or hist_add_atomic() to shared values, with plain adds or hist_add() to
+ *    per-CPU ones. A new tracepoint is a new SEC("tp_btf/...") program in
+ *    the .bpf.c of its concern (a new file also goes in bpf_sources in
+ *    bpf/meson.build): the loader (src/kernel/loader.c) attaches every
+ *    program, up to LOADER_MAX_PROGS, and leaves off one whose tracepoint
+ *    the kernel lacks.
+ * 3. Only for a new value map, not a field of an existing struct: the map
+ *    in bpf/counters.bpf.h, its member in struct cgroup_values
+ *    (catalogue.h), and its row in value_maps (src/kernel/value_maps.c),
+ *    which the loader sizes, the collector reads, the slot recycling zeroes
+ *    and the exporter's map metrics show. A field of an existing struct
+ *    reaches the snapshot by itself: struct cgroup_values holds whole
+ *    structs.
+ * 4. The entry here: name, type, unit, help, label and its values, offset
+ *    in struct cgroup_values (CONN(field) for ctcp_conn), and a hist_spec
+ *    for a histogram.
+ * 5. The README's metric table, generated from this file:
+ *    `meson compile -C build update-readme` (the docs suite checks it).
+ * 6. Tests: tests/unit/test_render.c renders every entry and checks that
+ *    each counter and gauge value reaches its sample by itself; for a
+ *    histogram add bucket and sum assertions as test_histogram_buckets has
+ *    for the RTT. Add exact counts to the integration test whose workload
+ *    makes the event: tests/integration/test_counters.py for counters (its
+ *    FAMILIES, COUNTERS and expected_client/expected_server),
+ *    test_distributions.py for gauges and histograms; test_counters also
+ *    checks that the scrape serves exactly the catalogue's families.
+ *
+ * An exporter metric instead: its enum self_family value (catalogue.h), its
+ * entry in exporter_families below, and its samples in src/self.c. */
 #include "catalogue.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -2,28 +2,22 @@
 #include "lifecycle.h"
 
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <linux/types.h>
 #include "cgroup_tcp.h"
 
 int lifecycle_init(struct lifecycle *lc, int removed_fd, const struct kernel_maps *maps)
 {
-	int ncpus = libbpf_num_possible_cpus();
+	int err;
 
 	memset(lc, 0, sizeof(*lc));
 	lc->removed_fd = removed_fd;
-	lc->maps = *maps;
-	if (ncpus <= 0)
-		return -EINVAL;
-	/* The largest value: conn, once, or io, once per CPU. */
-	lc->zeros = calloc((size_t)ncpus, sizeof(struct ctcp_conn) > sizeof(struct ctcp_io)
-					      ? sizeof(struct ctcp_conn)
-					      : sizeof(struct ctcp_io));
-	if (!lc->zeros || idmap_init(&lc->recent_set) || idmap_init(&lc->pending_set))
+	err = slots_init(&lc->slots, maps);
+	if (err)
+		return err;
+	if (idmap_init(&lc->recent_set) || idmap_init(&lc->pending_set))
 		return -ENOMEM;
 	return 0;
 }
@@ -33,17 +27,8 @@ void lifecycle_free(struct lifecycle *lc)
 	idmap_free(&lc->recent_set);
 	idmap_free(&lc->pending_set);
 	free(lc->pending);
-	free(lc->freed_slots);
-	free(lc->zeros);
+	slots_free(&lc->slots);
 	memset(lc, 0, sizeof(*lc));
-}
-
-static long long monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static bool queued(const struct lifecycle *lc, uint64_t id)
@@ -160,66 +145,8 @@ static void remember(struct lifecycle *lc, struct cgroups *cg, uint64_t id)
 		idmap_find(&lc->recent_set, id)->id = id;
 }
 
-/* Takes a cgroup's slot away from it: later events of the cgroup (a socket
- * that outlived it) claim a new one. True if it had one. */
-static bool free_slot(struct lifecycle *lc, uint64_t id, long long now)
-{
-	__u32 slot;
-
-	if (bpf_map_lookup_elem(lc->maps.slots_fd, &id, &slot) ||
-	    bpf_map_delete_elem(lc->maps.slots_fd, &id))
-		return false;
-	if (lc->nfreed_slots == lc->freed_slots_cap) {
-		size_t cap = lc->freed_slots_cap ? lc->freed_slots_cap * 2 : 64;
-		struct freed_slot *p = realloc(lc->freed_slots, cap * sizeof(*p));
-
-		if (!p)
-			return true; /* the slot is lost until restart, nothing else */
-		lc->freed_slots = p;
-		lc->freed_slots_cap = cap;
-	}
-	lc->freed_slots[lc->nfreed_slots++] = (struct freed_slot){.slot = slot, .freed_ns = now};
-	return true;
-}
-
-/* Every program's cached slots become invalid: none still finds a freed
- * slot through its cache. Never 0, which marks an entry being written. */
-static void bump_epoch(struct lifecycle *lc)
-{
-	__u32 next = __atomic_load_n(lc->maps.slot_epoch, __ATOMIC_RELAXED) + 1;
-
-	__atomic_store_n(lc->maps.slot_epoch, next ? next : 1, __ATOMIC_SEQ_CST);
-}
-
-/* Zeroes the slots freed long enough ago and gives them to the programs. */
-static void reuse_slots(struct lifecycle *lc, long long now)
-{
-	size_t kept = 0;
-
-	for (size_t i = 0; i < lc->nfreed_slots; i++) {
-		struct freed_slot f = lc->freed_slots[i];
-		bool zeroed = true;
-
-		if (now - f.freed_ns < LIFECYCLE_SLOT_REUSE_NS) {
-			lc->freed_slots[kept++] = f;
-			continue;
-		}
-		for (int m = 0; m < COLLECT_MAPS; m++)
-			if (f.slot >= lc->maps.values_slots[m].first &&
-			    f.slot < lc->maps.values_slots[m].end &&
-			    bpf_map_update_elem(lc->maps.values_fd[m], &f.slot, lc->zeros, BPF_ANY))
-				zeroed = false;
-		/* A slot that could not be zeroed is never reused. */
-		if (zeroed)
-			bpf_map_update_elem(lc->maps.free_slots_fd, NULL, &f.slot, BPF_ANY);
-	}
-	lc->nfreed_slots = kept;
-}
-
 void lifecycle_after_scrape(struct lifecycle *lc, struct cgroups *cg)
 {
-	long long now = monotonic_ns();
-	bool freed = false;
 	size_t kept = 0;
 
 	for (size_t i = 0; i < lc->n; i++) {
@@ -229,14 +156,12 @@ void lifecycle_after_scrape(struct lifecycle *lc, struct cgroups *cg)
 			lc->pending[kept++] = lc->pending[i];
 			continue;
 		}
-		freed |= free_slot(lc, id, now);
+		slots_free_cgroup(&lc->slots, id);
 		bpf_map_delete_elem(lc->removed_fd, &id);
 		idmap_remove(&lc->pending_set, idmap_find(&lc->pending_set, id));
 		remember(lc, cg, id);
 		lc->freed++;
 	}
 	lc->n = kept;
-	if (freed)
-		bump_epoch(lc);
-	reuse_slots(lc, now);
+	slots_recycle(&lc->slots);
 }

@@ -1,9 +1,7 @@
 /* Removed cgroups: each is shown in the scrape that notices its removal and
  * in the next one (so events that came in between are shown too), and as
- * long as sockets of it are counted; then its slot and its cached name are
- * freed. A freed slot is zeroed and given to
- * the programs again a while later, once no program can still be writing
- * to it. */
+ * long as sockets of it are counted; then its slot (kernel/slots.h) and its
+ * cached name are freed. */
 #ifndef LIFECYCLE_H
 #define LIFECYCLE_H
 
@@ -12,6 +10,7 @@
 #include <stdint.h>
 #include "cgroups/cgroups.h"
 #include "kernel/collect.h"
+#include "kernel/slots.h"
 #include "idmap.h"
 
 /* Freed cgroups whose names are kept a while: a socket can outlive its
@@ -19,26 +18,14 @@
  * name and freed again. */
 #define LIFECYCLE_RECENT 4096
 
-/* A program that found a slot just before it was freed may still add to
- * it: its values are zeroed and it is reused this long after the free. */
-#define LIFECYCLE_SLOT_REUSE_NS 1000000000LL
-
 struct removal {
 	uint64_t id;
 	unsigned int seen; /* the scrape that noticed it (or the next one) */
 };
 
-struct freed_slot {
-	uint32_t slot;
-	long long freed_ns; /* CLOCK_MONOTONIC */
-};
-
 struct lifecycle {
 	int removed_fd;
-	struct kernel_maps maps;
-	void *zeros; /* the largest value, for every CPU */
-	struct freed_slot *freed_slots;
-	size_t nfreed_slots, freed_slots_cap;
+	struct slots slots;
 	unsigned int scrape;
 	struct removal *pending;
 	size_t n, cap;
@@ -61,7 +48,7 @@ bool lifecycle_name_removed(struct lifecycle *lc, struct cgroups *cg, uint64_t i
  * queued ones while sockets of theirs are still counted. */
 void lifecycle_check_returns(struct lifecycle *lc, const struct collector *c);
 /* After rendering: frees what the previous scrape already showed, and
- * gives back the slots freed long enough ago. */
+ * recycles the slots freed long enough ago. */
 void lifecycle_after_scrape(struct lifecycle *lc, struct cgroups *cg);
 
 #endif /* LIFECYCLE_H */

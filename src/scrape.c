@@ -148,7 +148,7 @@ static double seconds_since(const struct timespec *start)
 static void self_values(struct scraper *s, struct self_sources *out)
 {
 	out->loader = s->loader;
-	for (int m = 0; m < COLLECT_MAPS; m++)
+	for (int m = 0; m < VALUE_MAPS; m++)
 		out->map_entries[m] = s->collector.entries[m];
 	out->cache_entries = cgroups_cached(s->cgroups);
 	out->cache_misses = cgroups_misses(s->cgroups);

@@ -12,8 +12,6 @@
 #include <unistd.h>
 #include "version.h"
 
-#define MAX_PROGRAMS 16
-
 static void one(struct buf *b, enum self_family id, double value, const struct render_options *o)
 {
 	struct self_sample s = {.value = value};
@@ -46,10 +44,10 @@ static void render_build(struct buf *b, const struct render_options *o)
 
 static void render_programs(struct buf *b, const struct loader *l, const struct render_options *o)
 {
-	struct program_info progs[MAX_PROGRAMS];
-	struct self_sample attached[MAX_PROGRAMS], seconds[MAX_PROGRAMS], runs[MAX_PROGRAMS],
-	    missed[MAX_PROGRAMS];
-	int n = loader_programs(l, progs, MAX_PROGRAMS);
+	struct program_info progs[LOADER_MAX_PROGS];
+	struct self_sample attached[LOADER_MAX_PROGS], seconds[LOADER_MAX_PROGS],
+	    runs[LOADER_MAX_PROGS], missed[LOADER_MAX_PROGS];
+	int n = loader_programs(l, progs, LOADER_MAX_PROGS);
 
 	for (int i = 0; i < n; i++) {
 		attached[i] = (struct self_sample){.labels = {progs[i].name, progs[i].tracepoint},
@@ -70,16 +68,16 @@ static void render_programs(struct buf *b, const struct loader *l, const struct 
 static void render_maps(struct buf *b, const struct self_sources *src,
 			const struct render_options *o)
 {
-	struct self_sample entries[COLLECT_MAPS], capacity[COLLECT_MAPS];
+	struct self_sample entries[VALUE_MAPS], capacity[VALUE_MAPS];
 
-	for (int i = 0; i < COLLECT_MAPS; i++) {
-		entries[i] = (struct self_sample){.labels = {loader_map_name(i)},
+	for (int i = 0; i < VALUE_MAPS; i++) {
+		entries[i] = (struct self_sample){.labels = {value_maps[i].name},
 						  .value = (double)src->map_entries[i]};
-		capacity[i] = (struct self_sample){.labels = {loader_map_name(i)},
+		capacity[i] = (struct self_sample){.labels = {value_maps[i].name},
 						   .value = loader_map_capacity(src->loader, i)};
 	}
-	render_self(b, &exporter_families[SELF_MAP_ENTRIES], entries, COLLECT_MAPS, o);
-	render_self(b, &exporter_families[SELF_MAP_CAPACITY], capacity, COLLECT_MAPS, o);
+	render_self(b, &exporter_families[SELF_MAP_ENTRIES], entries, VALUE_MAPS, o);
+	render_self(b, &exporter_families[SELF_MAP_CAPACITY], capacity, VALUE_MAPS, o);
 }
 
 static int count_open_fds(void)

@@ -3,8 +3,8 @@
 #ifndef SELF_H
 #define SELF_H
 
-#include "kernel/collect.h"
 #include "kernel/loader.h"
+#include "kernel/value_maps.h"
 #include "render.h"
 
 /* Values taken with a scrape's snapshot; the programs and the process are
@@ -12,7 +12,7 @@
 struct self_sources {
 	const struct loader *loader;
 	struct ctcp_stats stats;
-	size_t map_entries[COLLECT_MAPS];
+	size_t map_entries[VALUE_MAPS];
 	size_t cache_entries;
 	size_t cache_misses;
 	double last_scrape_seconds;

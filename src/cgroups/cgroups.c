@@ -141,11 +141,6 @@ void cgroups_close(struct cgroups *cg)
 	errno = saved;
 }
 
-const char *cgroups_root(const struct cgroups *cg)
-{
-	return cg->root;
-}
-
 void cgroups_begin_scrape(struct cgroups *cg)
 {
 	cg->walked = false;

@@ -27,7 +27,6 @@ struct cgroups;
 struct cgroups *cgroups_open(const char *root, int created_fd);
 void cgroups_close(struct cgroups *cg);
 
-const char *cgroups_root(const struct cgroups *cg);
 /* Marks the start of a scrape: at most one tree walk happens per scrape. */
 void cgroups_begin_scrape(struct cgroups *cg);
 /* The cgroup of an id, or NULL if it names no cgroup that exists or ever was

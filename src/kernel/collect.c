@@ -6,14 +6,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "log.h"
 #include "packed.h"
 
 #define FIRST_CHUNK 256
 /* The kernel's internal ENOTSUPP, which user space headers lack. */
 #define KERNEL_ENOTSUPP 524
-
-_Static_assert(sizeof(struct cgroup_values) % sizeof(__u64) == 0,
-	       "values must be whole __u64s: per-CPU values are 8-byte aligned");
 
 static void add_u64s(void *dst, const void *src, size_t size)
 {
@@ -22,21 +20,6 @@ static void add_u64s(void *dst, const void *src, size_t size)
 
 	for (size_t i = 0; i < size / sizeof(__u64); i++)
 		d[i] += s[i];
-}
-
-static size_t stride_of(const struct collector *c, const struct map_source *m)
-{
-	return m->value_size * (m->percpu ? (size_t)c->ncpus : 1);
-}
-
-static size_t largest_value(const struct collector *c)
-{
-	size_t size = 0;
-
-	for (int m = 0; m < COLLECT_MAPS; m++)
-		if (stride_of(c, &c->maps[m]) > size)
-			size = stride_of(c, &c->maps[m]);
-	return size;
 }
 
 static int alloc_chunk(struct collector *c, __u32 chunk)
@@ -52,7 +35,7 @@ static int alloc_chunk(struct collector *c, __u32 chunk)
 	if (!slot_keys)
 		return -ENOMEM;
 	c->slot_keys = slot_keys;
-	values = realloc(c->values, (size_t)chunk * largest_value(c));
+	values = realloc(c->values, (size_t)chunk * value_maps_largest(c->ncpus));
 	if (!values)
 		return -ENOMEM;
 	c->values = values;
@@ -62,42 +45,15 @@ static int alloc_chunk(struct collector *c, __u32 chunk)
 
 int collector_init(struct collector *c, const struct kernel_maps *maps)
 {
-	static const struct map_source layout[COLLECT_MAPS] = {
-	    [COLLECT_CONN] = {.percpu = false,
-			      .value_size = sizeof(struct ctcp_conn),
-			      .offset = offsetof(struct cgroup_values, conn)},
-	    [COLLECT_IO] = {.percpu = true,
-			    .value_size = sizeof(struct ctcp_io),
-			    .offset = offsetof(struct cgroup_values, io)},
-	    [COLLECT_IO_SHARED] = {.percpu = false,
-				   .value_size = sizeof(struct ctcp_io),
-				   .offset = offsetof(struct cgroup_values, io)},
-	    [COLLECT_RTT] = {.percpu = false,
-			     .value_size = sizeof(struct ctcp_hist),
-			     .offset = offsetof(struct cgroup_values, rtt)},
-	};
-	size_t largest = 0;
-
 	memset(c, 0, sizeof(*c));
 	buf_init(&c->parts);
-	for (int m = 0; m < COLLECT_MAPS; m++) {
-		c->maps[m] = layout[m];
-		c->maps[m].fd = maps->values_fd[m];
-		c->maps[m].first = maps->values_slots[m].first;
-		c->maps[m].end = maps->values_slots[m].end;
-		if (layout[m].value_size > largest)
-			largest = layout[m].value_size;
-	}
-	c->slots_fd = maps->slots_fd;
-	c->nslots = maps->nslots;
-	c->stats_fd = maps->stats_fd;
+	c->maps = *maps;
 	c->ncpus = libbpf_num_possible_cpus();
-	if (c->ncpus <= 0 || !c->nslots)
+	if (c->ncpus <= 0 || !maps->nslots)
 		return -EINVAL;
-	c->batch = true;
 	c->stats_values = calloc((size_t)c->ncpus, sizeof(*c->stats_values));
-	c->sample_of_slot = calloc(c->nslots, sizeof(*c->sample_of_slot));
-	c->sum = malloc(largest);
+	c->sample_of_slot = calloc(maps->nslots, sizeof(*c->sample_of_slot));
+	c->sum = malloc(value_maps_largest(1));
 	if (!c->stats_values || !c->sample_of_slot || !c->sum || idmap_init(&c->index))
 		return -ENOMEM;
 	return alloc_chunk(c, FIRST_CHUNK);
@@ -150,7 +106,7 @@ static int add_owners(struct collector *c, __u32 count)
 		__u32 slot = c->slot_keys[k];
 		struct cgroup_sample *s;
 
-		if (slot >= c->nslots)
+		if (slot >= c->maps.nslots)
 			continue;
 		s = sample_of(c, c->ids[k]);
 		if (!s)
@@ -158,20 +114,27 @@ static int add_owners(struct collector *c, __u32 count)
 		c->sample_of_slot[slot] = (__u32)(s - c->samples) + 1;
 		if (slot >= c->slots_end)
 			c->slots_end = slot + 1;
-		for (int m = 0; m < COLLECT_MAPS; m++)
-			if (slot >= c->maps[m].first && slot < c->maps[m].end)
+		for (int m = 0; m < VALUE_MAPS; m++)
+			if (slot >= c->maps.values_slots[m].first &&
+			    slot < c->maps.values_slots[m].end)
 				c->entries[m]++;
 	}
 	return 0;
 }
 
-static bool unsupported(int err)
+/* Says which map could not be read, and why. */
+static int read_failed(const char *map, int err)
 {
-	return err == -EINVAL || err == -EOPNOTSUPP || err == -KERNEL_ENOTSUPP;
+	bool unsupported = err == -EINVAL || err == -EOPNOTSUPP || err == -KERNEL_ENOTSUPP;
+
+	log_error("cannot read the BPF map %s: %s%s", map,
+		  err == -KERNEL_ENOTSUPP ? "not supported" : strerror(-err),
+		  unsupported ? " (batched map lookups need Linux 5.6+)" : "");
+	return err;
 }
 
-/* Returns -EOPNOTSUPP when the kernel has no batch ops for this map, and
- * -EAGAIN after growing the buffers for a hash bucket larger than them. */
+/* Returns -EAGAIN after growing the buffers for a hash bucket larger than
+ * them. */
 static int read_slots_batched(struct collector *c)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -182,13 +145,13 @@ static int read_slots_batched(struct collector *c)
 	for (;;) {
 		__u32 count = c->chunk;
 
-		err = bpf_map_lookup_batch(c->slots_fd, first ? NULL : &token, &token, c->ids,
+		err = bpf_map_lookup_batch(c->maps.slots_fd, first ? NULL : &token, &token, c->ids,
 					   c->slot_keys, &count, &opts);
 		err = err ? -errno : 0;
 		if (err && err != -ENOENT) {
 			if (err == -ENOSPC && c->chunk < (1u << 20))
 				return alloc_chunk(c, c->chunk * 2) ? -ENOMEM : -EAGAIN;
-			return unsupported(err) ? -EOPNOTSUPP : err;
+			return read_failed("ctcp_slots", err);
 		}
 		if (add_owners(c, count))
 			return -ENOMEM;
@@ -198,24 +161,6 @@ static int read_slots_batched(struct collector *c)
 	}
 }
 
-/* For kernels before 5.6: one syscall per key. */
-static int read_slots_one_by_one(struct collector *c)
-{
-	__u64 key, next;
-	bool first = true;
-
-	while (bpf_map_get_next_key(c->slots_fd, first ? NULL : &key, &next) == 0) {
-		first = false;
-		key = next;
-		c->ids[0] = key;
-		if (bpf_map_lookup_elem(c->slots_fd, &key, &c->slot_keys[0]))
-			continue; /* removed meanwhile */
-		if (add_owners(c, 1))
-			return -ENOMEM;
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
 static const __u64 *part_at(const struct collector *c, size_t part)
 {
 	return (const __u64 *)(const void *)(c->parts.data + part - 1);
@@ -223,10 +168,10 @@ static const __u64 *part_at(const struct collector *c, size_t part)
 
 /* Adds the values of count slots of one array to their owners' samples,
  * packed. */
-static int add_values(struct collector *c, int m, const __u32 *slots, __u32 count)
+static int add_values(struct collector *c, enum value_map m, const __u32 *slots, __u32 count)
 {
-	const struct map_source *map = &c->maps[m];
-	size_t words = map->value_size / sizeof(__u64), stride = stride_of(c, map);
+	const struct value_map_info *map = &value_maps[m];
+	size_t words = map->value_size / sizeof(__u64), stride = value_map_stride(m, c->ncpus);
 
 	for (__u32 k = 0; k < count; k++) {
 		__u32 owner = slots[k] < c->slots_end ? c->sample_of_slot[slots[k]] : 0;
@@ -252,28 +197,24 @@ static int add_values(struct collector *c, int m, const __u32 *slots, __u32 coun
 	return 0;
 }
 
-/* The map's slots up to the last one owned. */
-static __u32 end_of(const struct collector *c, const struct map_source *m)
-{
-	return c->slots_end < m->end ? c->slots_end : m->end;
-}
-
-/* In chunks; a batch starts after the key it is given. */
-static int read_values_batched(struct collector *c, int map)
+/* In chunks, up to the last slot owned; a batch starts after the key it
+ * is given. */
+static int read_values_batched(struct collector *c, enum value_map map)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	const struct map_source *m = &c->maps[map];
-	__u32 next = m->first, end = end_of(c, m), token = next - 1;
+	const struct slot_range *slots = &c->maps.values_slots[map];
+	__u32 next = slots->first, end = c->slots_end < slots->end ? c->slots_end : slots->end;
+	__u32 token = next - 1;
 	int err;
 
 	while (next < end) {
 		__u32 count = end - next < c->chunk ? end - next : c->chunk;
 
-		err = bpf_map_lookup_batch(m->fd, next ? &token : NULL, &token, c->slot_keys,
-					   c->values, &count, &opts);
+		err = bpf_map_lookup_batch(c->maps.values_fd[map], next ? &token : NULL, &token,
+					   c->slot_keys, c->values, &count, &opts);
 		err = err ? -errno : 0;
 		if (err && err != -ENOENT)
-			return unsupported(err) && next == m->first ? -EOPNOTSUPP : err;
+			return read_failed(value_maps[map].name, err);
 		if (add_values(c, map, c->slot_keys, count))
 			return -ENOMEM;
 		next += count;
@@ -283,27 +224,12 @@ static int read_values_batched(struct collector *c, int map)
 	return 0;
 }
 
-static int read_values_one_by_one(struct collector *c, int map)
-{
-	const struct map_source *m = &c->maps[map];
-
-	for (__u32 slot = m->first; slot < end_of(c, m); slot++) {
-		if (!c->sample_of_slot[slot])
-			continue;
-		if (bpf_map_lookup_elem(m->fd, &slot, c->values))
-			return -errno;
-		if (add_values(c, map, &slot, 1))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 static void read_stats(struct collector *c, struct ctcp_stats *stats)
 {
 	__u32 key = 0;
 
 	memset(stats, 0, sizeof(*stats));
-	if (bpf_map_lookup_elem(c->stats_fd, &key, c->stats_values))
+	if (bpf_map_lookup_elem(c->maps.stats_fd, &key, c->stats_values))
 		return;
 	for (int cpu = 0; cpu < c->ncpus; cpu++)
 		add_u64s(stats, &c->stats_values[cpu], sizeof(*stats));
@@ -325,13 +251,8 @@ static int read_slots(struct collector *c)
 
 	do {
 		reset_samples(c);
-		err = c->batch ? read_slots_batched(c) : -EOPNOTSUPP;
+		err = read_slots_batched(c);
 	} while (err == -EAGAIN);
-	if (err == -EOPNOTSUPP) {
-		c->batch = false;
-		reset_samples(c);
-		err = read_slots_one_by_one(c);
-	}
 	return err;
 }
 
@@ -339,25 +260,20 @@ int collector_read(struct collector *c, struct ctcp_stats *stats)
 {
 	int err = read_slots(c);
 
-	for (int m = 0; m < COLLECT_MAPS && !err; m++) {
-		err = c->batch ? read_values_batched(c, m) : -EOPNOTSUPP;
-		if (err == -EOPNOTSUPP) {
-			c->batch = false;
-			err = read_values_one_by_one(c, m);
-		}
-	}
+	for (int m = 0; m < VALUE_MAPS && !err; m++)
+		err = read_values_batched(c, m);
 	read_stats(c, stats);
 	return err;
 }
 
 void collector_values(const struct collector *c, size_t i, struct cgroup_values *out)
 {
-	for (int m = 0; m < COLLECT_MAPS; m++)
+	for (int m = 0; m < VALUE_MAPS; m++)
 		if (c->samples[i].part[m])
 			packed_add(part_at(c, c->samples[i].part[m]),
-				   c->maps[m].value_size / sizeof(__u64), 0,
-				   c->maps[m].value_size / sizeof(__u64),
-				   (__u64 *)(void *)((char *)out + c->maps[m].offset));
+				   value_maps[m].value_size / sizeof(__u64), 0,
+				   value_maps[m].value_size / sizeof(__u64),
+				   (__u64 *)(void *)((char *)out + value_maps[m].offset));
 }
 
 void collector_release(struct collector *c)

@@ -17,6 +17,8 @@
 #include "census.h"
 #include "log.h"
 #include "privileges.h"
+#include "slots.h"
+#include "value_maps.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
@@ -47,37 +49,38 @@ static int check_privileges(void)
 	return -1;
 }
 
-static struct bpf_map *map_at(const struct loader *l, int index)
+/* The value map of the table's entry index, found by its name. */
+static struct bpf_map *value_map(const struct loader *l, int index)
 {
-	struct bpf_map *maps[COLLECT_MAPS] = {
-	    [COLLECT_CONN] = l->skel->maps.ctcp_conn,
-	    [COLLECT_IO] = l->skel->maps.ctcp_io,
-	    [COLLECT_IO_SHARED] = l->skel->maps.ctcp_io_shared,
-	    [COLLECT_RTT] = l->skel->maps.ctcp_rtt,
-	};
-
-	return maps[index];
+	return bpf_object__find_map_by_name(l->skel->obj, value_maps[index].name);
 }
 
 /* Every per-cgroup map has a slot per cgroup and for the unattributed and
- * overflow keys; the per-CPU I/O values only for the first slots. */
-static void set_capacity(struct cgroup_tcp_bpf *skel, const struct loader_capacity *cap)
+ * overflow keys; per-CPU value maps only the first slots. */
+static int set_capacity(struct loader *l, const struct loader_capacity *cap)
 {
-	struct bpf_map *maps[] = {skel->maps.ctcp_slots, skel->maps.ctcp_free_slots,
-				  skel->maps.ctcp_conn, skel->maps.ctcp_io_shared,
-				  skel->maps.ctcp_rtt};
+	struct cgroup_tcp_bpf *skel = l->skel;
 	__u32 nslots = cap->cgroups + CTCP_FIRST_FREE_SLOT;
 	__u32 percpu =
 	    (cap->per_cpu < cap->cgroups ? cap->per_cpu : cap->cgroups) + CTCP_FIRST_FREE_SLOT;
 	__u32 buckets = cap->sockets / CTCP_SOCKET_WAYS;
 
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		bpf_map__set_max_entries(maps[i], nslots);
-	bpf_map__set_max_entries(skel->maps.ctcp_io, percpu);
+	bpf_map__set_max_entries(skel->maps.ctcp_slots, nslots);
+	bpf_map__set_max_entries(skel->maps.ctcp_free_slots, nslots);
+	for (int m = 0; m < VALUE_MAPS; m++) {
+		struct bpf_map *map = value_map(l, m);
+
+		if (!map) {
+			log_error("the BPF programs have no map %s", value_maps[m].name);
+			return -ENOENT;
+		}
+		bpf_map__set_max_entries(map, value_maps[m].percpu ? percpu : nslots);
+	}
 	skel->rodata->ctcp_nslots = nslots;
 	skel->rodata->ctcp_io_percpu_slots = percpu;
 	bpf_map__set_max_entries(skel->maps.ctcp_sockets, buckets);
 	skel->rodata->ctcp_socket_bucket_mask = buckets - 1;
+	return 0;
 }
 
 static bool is_iterator(const struct bpf_program *prog)
@@ -168,21 +171,6 @@ static void explain_load_error(int err)
 	}
 }
 
-/* The unattributed and overflow keys own their slots before any program
- * runs: overflow is where events go when no slot is left, so it can never
- * be the claim that fails. */
-static int seed_special_keys(struct cgroup_tcp_bpf *skel)
-{
-	__u64 keys[] = {CTCP_UNATTRIBUTED_ID, CTCP_OVERFLOW_ID};
-	__u32 slots[] = {CTCP_UNATTRIBUTED_SLOT, CTCP_OVERFLOW_SLOT};
-
-	for (size_t k = 0; k < 2; k++)
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.ctcp_slots), &keys[k], &slots[k],
-					BPF_ANY))
-			return -errno;
-	return 0;
-}
-
 static int attach_all(struct loader *l)
 {
 	struct bpf_program *prog;
@@ -214,6 +202,7 @@ static int attach_all(struct loader *l)
 int loader_start(struct loader *l, const struct loader_capacity *cap)
 {
 	struct btf *vmlinux = NULL;
+	struct kernel_maps maps;
 	int err;
 
 	memset(l, 0, sizeof(*l));
@@ -238,13 +227,16 @@ int loader_start(struct loader *l, const struct loader_capacity *cap)
 		goto fail;
 	}
 	match_kernel(l, vmlinux);
-	set_capacity(l->skel, cap);
+	err = set_capacity(l, cap);
+	if (err)
+		goto fail;
 	err = cgroup_tcp_bpf__load(l->skel);
 	if (err) {
 		explain_load_error(err);
 		goto fail;
 	}
-	err = seed_special_keys(l->skel);
+	loader_maps(l, &maps);
+	err = slots_seed(&maps);
 	if (err) {
 		log_error("cannot initialize the counters map: %s", strerror(-err));
 		goto fail;
@@ -281,33 +273,21 @@ void loader_maps(const struct loader *l, struct kernel_maps *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->slots_fd = bpf_map__fd(l->skel->maps.ctcp_slots);
-	for (int i = 0; i < COLLECT_MAPS; i++) {
-		out->values_fd[i] = bpf_map__fd(map_at(l, i));
-		out->values_slots[i] = (struct slot_range){0, bpf_map__max_entries(map_at(l, i))};
+	for (int m = 0; m < VALUE_MAPS; m++) {
+		out->values_fd[m] = bpf_map__fd(value_map(l, m));
+		out->values_slots[m] = (struct slot_range){
+		    value_maps[m].past_percpu ? l->skel->rodata->ctcp_io_percpu_slots : 0,
+		    bpf_map__max_entries(value_map(l, m))};
 	}
-	/* The shared I/O values are of the slots past the per-CPU ones. */
-	out->values_slots[COLLECT_IO_SHARED].first = l->skel->rodata->ctcp_io_percpu_slots;
 	out->free_slots_fd = bpf_map__fd(l->skel->maps.ctcp_free_slots);
 	out->stats_fd = bpf_map__fd(l->skel->maps.ctcp_stats);
 	out->slot_epoch = &l->skel->data->ctcp_slot_epoch;
 	out->nslots = l->skel->rodata->ctcp_nslots;
 }
 
-const char *loader_map_name(int index)
-{
-	static const char *const names[COLLECT_MAPS] = {
-	    [COLLECT_CONN] = "ctcp_conn",
-	    [COLLECT_IO] = "ctcp_io",
-	    [COLLECT_IO_SHARED] = "ctcp_io_shared",
-	    [COLLECT_RTT] = "ctcp_rtt",
-	};
-
-	return names[index];
-}
-
 unsigned int loader_map_capacity(const struct loader *l, int index)
 {
-	return bpf_map__max_entries(map_at(l, index));
+	return bpf_map__max_entries(value_map(l, index));
 }
 
 int loader_programs(const struct loader *l, struct program_info *out, int max)

@@ -5,11 +5,11 @@
 #define LOADER_H
 
 #include <stdbool.h>
-#include "collect.h"
 
 struct cgroup_tcp_bpf;
 struct bpf_link;
 struct bpf_program;
+struct kernel_maps;
 
 #define LOADER_MAX_PROGS 16
 
@@ -45,8 +45,7 @@ struct program_info {
 
 /* The tracepoint programs and their kernel statistics; returns how many. */
 int loader_programs(const struct loader *l, struct program_info *out, int max);
-/* Names and capacities of the per-cgroup maps, in collector order. */
-const char *loader_map_name(int index);
+/* The capacity of a value map (enum value_map). */
 unsigned int loader_map_capacity(const struct loader *l, int index);
 
 /* The per-cgroup maps, for the collector and the lifecycle. */

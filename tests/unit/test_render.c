@@ -348,18 +348,18 @@ static void collector_holding(struct collector *c, struct cgroup_sample *samples
 	struct kernel_maps maps = {
 	    .slots_fd = -1, .free_slots_fd = -1, .stats_fd = -1, .nslots = 1};
 
-	for (int m = 0; m < COLLECT_MAPS; m++)
+	for (int m = 0; m < VALUE_MAPS; m++)
 		maps.values_fd[m] = -1;
 	assert_int_equal(collector_init(c, &maps), 0);
 	for (size_t i = 0; i < n; i++)
-		for (int m = 0; m < COLLECT_MAPS; m++) {
-			if (m == COLLECT_IO_SHARED)
+		for (int m = 0; m < VALUE_MAPS; m++) {
+			if (m == VALUE_MAP_IO_SHARED)
 				continue;
 			samples[i].part[m] =
 			    packed_append(&c->parts,
 					  (const __u64 *)(const void *)((const char *)&v[i] +
-									c->maps[m].offset),
-					  c->maps[m].value_size / sizeof(__u64)) +
+									value_maps[m].offset),
+					  value_maps[m].value_size / sizeof(__u64)) +
 			    1;
 		}
 	c->samples = samples;

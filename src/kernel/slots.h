@@ -1,0 +1,45 @@
+/* The user side of the slot allocator (the programs' side is slot_claim
+ * and the per-CPU cache in bpf/counters.bpf.h): gives the special keys
+ * their slots before any program runs, takes slots away from freed cgroups,
+ * invalidates the programs' caches of them, and zeroes and hands them back
+ * to the programs once none can still be writing to them. */
+#ifndef SLOTS_H
+#define SLOTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "value_maps.h"
+
+/* A program that found a slot just before it was freed may still add to
+ * it: its values are zeroed and it is reused this long after the free. */
+#define SLOTS_REUSE_NS 1000000000LL
+
+struct freed_slot {
+	uint32_t slot;
+	long long freed_ns; /* CLOCK_MONOTONIC */
+};
+
+struct slots {
+	struct kernel_maps maps;
+	void *zeros; /* the largest value of any value map */
+	struct freed_slot *freed;
+	size_t nfreed, cap;
+	bool stale_caches; /* slots were freed since the epoch was bumped */
+};
+
+/* The unattributed and overflow keys own their slots before any program
+ * runs: overflow is where events go when no slot is left, so it can never
+ * be the claim that fails. 0 or a negative errno. */
+int slots_seed(const struct kernel_maps *maps);
+
+int slots_init(struct slots *s, const struct kernel_maps *maps);
+void slots_free(struct slots *s);
+/* Takes a cgroup's slot away from it: later events of the cgroup (a socket
+ * that outlived it) claim a new one. */
+void slots_free_cgroup(struct slots *s, uint64_t id);
+/* After a round of frees: makes the programs' cached slots invalid if any
+ * was freed, and gives back the slots freed SLOTS_REUSE_NS ago or more. */
+void slots_recycle(struct slots *s);
+
+#endif /* SLOTS_H */
