@@ -12,7 +12,7 @@
 #define CGROUP_TCP_H
 
 /* Key that gathers events no cgroup can own: RSTs the kernel sends without a
- * full socket (closed port, TIME_WAIT), and events that found a map full.
+ * full socket (closed port, TIME_WAIT).
  * No cgroup has id 0. */
 #define CTCP_UNATTRIBUTED_ID 0
 
@@ -136,8 +136,8 @@ struct ctcp_io {
 
 /* Counters about the BPF side itself, one per CPU. */
 struct ctcp_stats {
-	/* Events counted under CTCP_UNATTRIBUTED_ID because a per-cgroup map
-	 * had no room for a new cgroup. Every program that finds a slot:
+	/* Events counted under CTCP_OVERFLOW_ID (its slot) because no slot was
+	 * left for a new cgroup. Every program that finds a slot:
 	 * slot_lookup() in bpf/counters.bpf.h. */
 	__u64 map_full;
 	/* State changes of sockets that found no free entry in the socket
