@@ -33,8 +33,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DASHBOARD = os.path.join(HERE, "..", "..", "examples", "grafana",
+DASHBOARD = os.path.join(harness.SOURCE, "examples", "grafana",
                          "cgroup_tcp_exporter.json")
 NEEDS_ROOT = harness.NEEDS_ROOT
 

@@ -192,7 +192,7 @@ BAD_FILES = {
 def readme_example():
     """The README's example file, with the test's certificates and a hash
     of ALICE_PASSWORD for its user."""
-    with open(os.path.join(harness.HERE, "..", "..", "README.md")) as f:
+    with open(os.path.join(harness.SOURCE, "README.md")) as f:
         readme = f.read()
     match = re.search(r"### Web config file\n.*?```yaml\n(.*?)```", readme, re.S)
     text = (match.group(1).replace("server.crt", "server.pem")
