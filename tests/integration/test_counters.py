@@ -32,6 +32,8 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import (CLOSED, FAILURES, OPENED, PORTS, RECEIVED_BYTES,  # noqa: E402
+                     RESETS_RECEIVED, RESETS_SENT, RETRANSMITS, SENT_BYTES, TEXT)
 
 N = 20      # successful connections client -> server
 K = 10000   # bytes each way per connection
@@ -39,8 +41,6 @@ M = 7       # connects refused (nothing listens)
 ODD_NAME = 'odd "name" \\ é'
 NEWLINE_NAME = "new\nline"
 
-from harness import (CLOSED, FAILURES, NFT_RULESET, OPENED, PORTS, RECEIVED_BYTES,  # noqa: E402
-                     RESETS_RECEIVED, RESETS_SENT, RETRANSMITS, SENT_BYTES, TEXT)
 FAMILIES = (OPENED, FAILURES, CLOSED, RETRANSMITS, RESETS_SENT,
             RESETS_RECEIVED, SENT_BYTES, RECEIVED_BYTES)
 REASONS = ("refused", "timeout", "unreachable", "aborted", "other")
@@ -190,14 +190,7 @@ class CgroupTcpCountersTest(unittest.TestCase):
             # cgroup_mkdir() refuses "\n": it would break /proc/PID/cgroup.
             cls.newline = None
             cls.newline_skip = "kernel rejects a newline in a cgroup name (EINVAL)"
-        cls.netns = harness.Netns(cls.run_id)
-        cls.netns.nft(NFT_RULESET)
-        # With net.ipv4.tcp_syn_linear_timeouts (newer kernels, default 4)
-        # the first SYN retries come every 1 s instead of backing off, and
-        # TCP_SYNCNT=1 then gives two retransmits (0, 1, 2 s; timeout at
-        # 3 s) on this kernel. Turned off in this namespace so the count is
-        # the classic single retry; older kernels lack it and need nothing.
-        cls.netns.set_sysctl("net.ipv4.tcp_syn_linear_timeouts", 0)
+        cls.netns = harness.workload_netns(cls.run_id)
 
     @classmethod
     def start_exporter(cls, binary):

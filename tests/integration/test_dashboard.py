@@ -54,7 +54,7 @@ VAR_REF = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)")
 # The workload (workload.py, run in one cgroup; ports inside the test's own
 # network namespace).
 CONNS, NBYTES, REFUSED = 5, 20000, 2
-PORTS, NFT_RULESET, OPENED = harness.PORTS, harness.NFT_RULESET, harness.OPENED
+PORTS, OPENED = harness.PORTS, harness.OPENED
 
 
 def expand(expr):
@@ -170,10 +170,7 @@ class DashboardQueryTest(unittest.TestCase):
         run_id = f"ctcp-dashboard-{os.getpid()}"
         harness.cleanup.scope(cls)
         cls.cgroup = harness.Cgroup.make(run_id)
-        cls.netns = harness.Netns(run_id)
-        cls.netns.nft(NFT_RULESET)
-        # One SYN retry, as in test_counters (newer kernels retry linearly).
-        cls.netns.set_sysctl("net.ipv4.tcp_syn_linear_timeouts", 0)
+        cls.netns = harness.workload_netns(run_id)
 
         cls.exp = harness.Exporter(binary)
         cls.exp.start()

@@ -36,7 +36,6 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-
 from harness import (CLOSED, CONNECTIONS, HANDSHAKE, IO_SIZE, LIFETIME, OPENED,  # noqa: E402
                      RECEIVED_BYTES, RTT, SENT_BYTES, TABLE_FULL)
 

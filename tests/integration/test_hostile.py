@@ -48,7 +48,6 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-
 from harness import (CACHE_ENTRIES, CACHE_MISSES, CONNECTIONS, HANDSHAKE_COUNT,  # noqa: E402
                      MAP_FULL, MIB, OPENMETRICS, OVERFLOW, REMOVALS_LOST, RSS,
                      SCRAPE_SECONDS, TABLE_FULL)

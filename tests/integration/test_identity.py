@@ -43,7 +43,6 @@ import uuid
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-
 from harness import (CACHE_ENTRIES, CLOSED, CONNECTIONS, FAILURES, HANDSHAKE_COUNT,  # noqa: E402
                      IO_SIZE, LIFETIME, MAP_CAPACITY, MAP_ENTRIES, MAP_FULL, MIB, OPENED,
                      OVERFLOW, RECEIVED_BYTES, RESETS_RECEIVED, RESETS_SENT, RETRANSMITS,

@@ -6,7 +6,7 @@ import json
 import os
 
 from . import cleanup
-from .constants import WORKLOAD_DIST
+from .constants import NFT_RULESET, WORKLOAD_DIST
 from .system import run
 from .workloads import Workload
 
@@ -48,6 +48,21 @@ class Netns:
 
     def delete(self):
         run(["ip", "netns", "delete", self.name], check=False)
+
+
+def workload_netns(name):
+    """A Netns where workload.py's client goes to plan: SYNs to its dropped
+    port vanish (NFT_RULESET), and that connect retransmits its SYN once.
+
+    With net.ipv4.tcp_syn_linear_timeouts (newer kernels, default 4) the
+    first SYN retries come every 1 s instead of backing off, and
+    TCP_SYNCNT=1 then gives two retransmits (0, 1, 2 s; timeout at 3 s) on
+    this kernel. Turned off in this namespace so the count is the classic
+    single retry; older kernels lack it and need nothing."""
+    ns = Netns(name)
+    ns.nft(NFT_RULESET)
+    ns.set_sysctl("net.ipv4.tcp_syn_linear_timeouts", 0)
+    return ns
 
 
 SNMP_FIELDS = ("ActiveOpens", "PassiveOpens", "AttemptFails", "OutRsts",
