@@ -3,7 +3,7 @@ workload_cost, run): the build directories and building them, stopping
 processes, the kernel's per-program BPF statistics, timed GETs, tables and a
 main() that turns Ctrl-C, SIGTERM and SIGHUP into an orderly cleanup.
 Cgroups, the exporter launcher and HTTP requests come from the integration
-tests' harness (tests/integration/harness.py), importable once this module
+tests' harness (the package tests/integration/harness), importable once this module
 is.
 """
 

@@ -30,7 +30,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = harness.TEXT
 FLAGS = ("--web.listen-address", "--web.telemetry-path", "--log.level", "--runas",
          "--help", "--version")
 NEEDS_ROOT = harness.NEEDS_ROOT
@@ -86,27 +86,6 @@ def request(host, port, method, path, body=None):
         return resp.status, resp.headers, resp.read()
     finally:
         conn.close()
-
-
-def raw_exchange(host, port, data):
-    """Send raw bytes and read until the server closes: what was really on
-    the wire (http.client never reads a body after HEAD)."""
-    chunks = []
-    with socket.create_connection((host, port), timeout=5) as s:
-        s.sendall(data)
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        except socket.timeout:
-            raise AssertionError("server kept the connection open after "
-                                 f"'Connection: close'; got {b''.join(chunks)!r}")
-    return b"".join(chunks)
-
-
-CliExporter = harness.CommandExporter
 
 
 def new_bpf_objects(before):
@@ -202,7 +181,7 @@ class RootTest(unittest.TestCase):
 
     def start_exporter(self, port, args, **where):
         """Started for one test and stopped after it, pass or fail."""
-        exporter = CliExporter(self.binary, port, args, **where)
+        exporter = harness.Exporter(self.binary, port, args, listen=False, **where)
         self.addCleanup(exporter.close)
         exporter.start()
         return exporter
@@ -261,8 +240,7 @@ class HttpTest(RootTest):
     def setUpClass(cls):
         super().setUpClass()
         cls.port = harness.free_port()
-        cls.exporter = CliExporter(cls.binary, cls.port,
-                                   [f"--web.listen-address=127.0.0.1:{cls.port}"])
+        cls.exporter = harness.Exporter(cls.binary, cls.port)
         cls.addClassCleanup(cls.exporter.close)
         cls.exporter.start()
 
@@ -299,9 +277,9 @@ class HttpTest(RootTest):
                          "HEAD and GET must agree on Content-Type")
         self.assertEqual(body, b"")
         # Nothing may follow the header block on the wire either.
-        raw = raw_exchange("127.0.0.1", self.port,
-                           b"HEAD /metrics HTTP/1.1\r\nHost: localhost\r\n"
-                           b"Connection: close\r\n\r\n")
+        raw = harness.raw_exchange("127.0.0.1", self.port,
+                                   b"HEAD /metrics HTTP/1.1\r\nHost: localhost\r\n"
+                                   b"Connection: close\r\n\r\n")
         head, sep, rest = raw.partition(b"\r\n\r\n")
         self.assertTrue(sep and head.startswith(b"HTTP/1.1 200"), raw[:200])
         self.assertEqual(rest, b"", "HEAD response carries a body")
@@ -376,4 +354,4 @@ class SignalTest(RootTest):
 
 
 if __name__ == "__main__":
-    harness.main(cleanup=harness.CommandExporter.close_all)
+    harness.main()

@@ -32,36 +32,15 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import (CLOSED, FAILURES, OPENED, PORTS, RECEIVED_BYTES,  # noqa: E402
+                     RESETS_RECEIVED, RESETS_SENT, RETRANSMITS, SENT_BYTES, TEXT)
 
 N = 20      # successful connections client -> server
 K = 10000   # bytes each way per connection
 M = 7       # connects refused (nothing listens)
-PORTS = {"port": 5001, "closed_port": 5002, "dropped_port": 5003,
-         "reset_port": 5004}
-
-# SYNs to the dropped port vanish in the namespace's input hook, so that
-# connect retransmits its SYN and then times out.
-NFT_RULESET = f"""
-table inet ctcp {{
-    chain input {{
-        type filter hook input priority 0; policy accept;
-        tcp dport {PORTS["dropped_port"]} tcp flags syn drop
-    }}
-}}
-"""
-
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 ODD_NAME = 'odd "name" \\ é'
 NEWLINE_NAME = "new\nline"
 
-OPENED = "cgroup_tcp_connections_opened_total"
-FAILURES = "cgroup_tcp_connect_failures_total"
-CLOSED = "cgroup_tcp_connections_closed_total"
-RETRANSMITS = "cgroup_tcp_retransmits_total"
-RESETS_SENT = "cgroup_tcp_resets_sent_total"
-RESETS_RECEIVED = "cgroup_tcp_resets_received_total"
-SENT_BYTES = "cgroup_tcp_sent_bytes_total"
-RECEIVED_BYTES = "cgroup_tcp_received_bytes_total"
 FAMILIES = (OPENED, FAILURES, CLOSED, RETRANSMITS, RESETS_SENT,
             RESETS_RECEIVED, SENT_BYTES, RECEIVED_BYTES)
 REASONS = ("refused", "timeout", "unreachable", "aborted", "other")
@@ -168,18 +147,10 @@ class CgroupTcpCountersTest(unittest.TestCase):
         require_root()
         binary = require_exporter()
         cls.run_id = f"ctcp-test-{os.getpid()}"
-        cls.exporter = cls.parent = cls.netns = None
         cls.workload_json = {}
         cls.snmp = {}
-        cls.addClassCleanup(cls.cleanup)
-        try:
-            cls.drive_traffic(binary)
-        except BaseException:
-            # unittest runs class cleanups after an Exception, but not after
-            # Ctrl-C or SIGTERM (see main below); clean up here for those.
-            # cleanup() is idempotent.
-            cls.cleanup()
-            raise
+        harness.cleanup.scope(cls)
+        cls.drive_traffic(binary)
 
     @classmethod
     def drive_traffic(cls, binary):
@@ -206,8 +177,7 @@ class CgroupTcpCountersTest(unittest.TestCase):
 
     @classmethod
     def make_containers(cls):
-        mount, root = harness.find_cgroup2()
-        cls.parent = harness.Cgroup.create(mount, root, cls.run_id)
+        cls.parent = harness.Cgroup.make(cls.run_id)
         cls.client = cls.parent.child("client")
         cls.server = cls.parent.child("server")
         cls.odd = cls.parent.child(ODD_NAME)
@@ -220,29 +190,18 @@ class CgroupTcpCountersTest(unittest.TestCase):
             # cgroup_mkdir() refuses "\n": it would break /proc/PID/cgroup.
             cls.newline = None
             cls.newline_skip = "kernel rejects a newline in a cgroup name (EINVAL)"
-        cls.netns = harness.Netns(cls.run_id)
-        cls.netns.nft(NFT_RULESET)
-        # With net.ipv4.tcp_syn_linear_timeouts (newer kernels, default 4)
-        # the first SYN retries come every 1 s instead of backing off, and
-        # TCP_SYNCNT=1 then gives two retransmits (0, 1, 2 s; timeout at
-        # 3 s) on this kernel. Turned off in this namespace so the count is
-        # the classic single retry; older kernels lack it and need nothing.
-        cls.netns.set_sysctl("net.ipv4.tcp_syn_linear_timeouts", 0)
+        cls.netns = harness.workload_netns(cls.run_id)
 
     @classmethod
     def start_exporter(cls, binary):
-        cls.exporter = harness.Exporter(binary, harness.free_port(),
-                                        ["--cgroup.max-per-cpu=0"])
+        cls.exporter = harness.Exporter(binary, args=["--cgroup.max-per-cpu=0"])
         cls.exporter.start(ready_timeout=15)
         # What this exporter holds: other loaders may come and go meanwhile.
         cls.bpf_progs, cls.bpf_maps = harness.held_bpf_objects(cls.exporter.proc.pid)
 
     @classmethod
     def workload_args(cls):
-        args = []
-        for key, val in {**PORTS, "conns": N, "bytes": K, "refused": M}.items():
-            args += ["--" + key.replace("_", "-"), val]
-        return args
+        return harness.flags(**PORTS, conns=N, bytes=K, refused=M)
 
     @classmethod
     def run_main_workload(cls):
@@ -300,23 +259,6 @@ class CgroupTcpCountersTest(unittest.TestCase):
                 observed(samples, label) == expected_pair() for label in labels)
 
         return harness.poll(cls.exporter.scrape, settled, timeout=5, interval=0.2)
-
-    @classmethod
-    def cleanup(cls):
-        """Runs even when setUpClass failed half way; each step on its own."""
-        steps = []
-        if cls.exporter:
-            steps.append(("stop exporter", cls.exporter.close))
-        if cls.parent:
-            steps += [("kill cgroup processes", cls.parent.kill),
-                      ("remove cgroups", cls.parent.remove)]
-        if cls.netns:
-            steps.append(("delete netns", cls.netns.delete))
-        for what, step in steps:
-            try:
-                step()
-            except Exception as e:  # keep going: later steps still matter
-                print(f"cleanup: {what} failed: {e}", file=sys.stderr)
 
     # ------------------------------------------------------------ helpers
 
@@ -432,7 +374,7 @@ class CgroupTcpCountersTest(unittest.TestCase):
         on a body that includes the odd cgroup names."""
         scrape = self.exporter.scrape()
         self.assertEqual(scrape.status, 200)
-        self.assertEqual(scrape.content_type, CONTENT_TYPE)
+        self.assertEqual(scrape.content_type, TEXT)
         try:
             scrape.raw.decode("utf-8")
         except UnicodeDecodeError as e:

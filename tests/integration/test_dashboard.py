@@ -33,8 +33,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DASHBOARD = os.path.join(HERE, "..", "..", "examples", "grafana",
+DASHBOARD = os.path.join(harness.SOURCE, "examples", "grafana",
                          "cgroup_tcp_exporter.json")
 NEEDS_ROOT = harness.NEEDS_ROOT
 
@@ -54,25 +53,8 @@ VAR_REF = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)")
 
 # The workload (workload.py, run in one cgroup; ports inside the test's own
 # network namespace).
-PORTS = {"port": 5001, "closed_port": 5002, "dropped_port": 5003,
-         "reset_port": 5004}
 CONNS, NBYTES, REFUSED = 5, 20000, 2
-NFT_RULESET = f"""
-table inet ctcp {{
-    chain input {{
-        type filter hook input priority 0; policy accept;
-        tcp dport {PORTS["dropped_port"]} tcp flags syn drop
-    }}
-}}
-"""
-OPENED = "cgroup_tcp_connections_opened_total"
-
-_cleanups = []
-
-
-def track(cleanup):
-    _cleanups.append(cleanup)
-    return cleanup
+PORTS, OPENED = harness.PORTS, harness.OPENED
 
 
 def expand(expr):
@@ -186,21 +168,13 @@ class DashboardQueryTest(unittest.TestCase):
         prometheus = harness.require_tool("PROMETHEUS", "prometheus")
         cls.dashboard = load_dashboard()
         run_id = f"ctcp-dashboard-{os.getpid()}"
-        mount, root = harness.find_cgroup2()
-        cls.cgroup = harness.Cgroup.create(mount, root, run_id)
-        cls.addClassCleanup(track(cls.cgroup.remove))
-        cls.addClassCleanup(track(cls.cgroup.kill))
-        cls.netns = harness.Netns(run_id)
-        cls.addClassCleanup(track(cls.netns.delete))
-        cls.netns.nft(NFT_RULESET)
-        # One SYN retry, as in test_counters (newer kernels retry linearly).
-        cls.netns.set_sysctl("net.ipv4.tcp_syn_linear_timeouts", 0)
+        harness.cleanup.scope(cls)
+        cls.cgroup = harness.Cgroup.make(run_id)
+        cls.netns = harness.workload_netns(run_id)
 
-        cls.exp = harness.Exporter(binary, harness.free_port())
-        cls.addClassCleanup(track(cls.exp.close))
+        cls.exp = harness.Exporter(binary)
         cls.exp.start()
         cls.prom = harness.Prometheus(prometheus, f"127.0.0.1:{cls.exp.port}")
-        cls.addClassCleanup(track(cls.prom.close))
         cls.prom.wait_ready()
         cls.run_workload()
 
@@ -214,21 +188,16 @@ class DashboardQueryTest(unittest.TestCase):
 
     @classmethod
     def run_workload(cls):
-        args = []
-        for key, val in {**PORTS, "conns": CONNS, "bytes": NBYTES,
-                         "refused": REFUSED}.items():
-            args += ["--" + key.replace("_", "-"), val]
+        args = harness.flags(**PORTS, conns=CONNS, bytes=NBYTES, refused=REFUSED)
         # The server's listeners make the cgroup appear with zeros; a few
         # zero samples first, so that rate() sees the workload's increase.
         server = harness.Workload(cls.cgroup, cls.netns, "server", *args)
-        cls.addClassCleanup(server.close)
         server.wait_for_line("ready", timeout=5)
         series = f'{OPENED}{{cgroup={json.dumps(cls.cgroup.label)},direction="outbound"}}'
         cls.wait_for(f"count_over_time({series}[1m])",
                      lambda v: v is not None and v >= 3, 20,
                      "the test cgroup never reached Prometheus")
         client = harness.Workload(cls.cgroup, cls.netns, "client", *args)
-        cls.addClassCleanup(client.close)
         summary = client.finish(timeout=20)
         server.finish(timeout=5)
         if (summary["ok"], summary["refused"], summary["timed_out"],
@@ -297,13 +266,5 @@ class DashboardQueryTest(unittest.TestCase):
               file=sys.stderr)
 
 
-def _cleanup():
-    for cleanup in reversed(_cleanups):
-        try:
-            cleanup()
-        except Exception as e:
-            print(f"cleanup failed: {e}", file=sys.stderr)
-
-
 if __name__ == "__main__":
-    harness.main(cleanup=_cleanup)
+    harness.main()

@@ -36,18 +36,10 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import (CLOSED, CONNECTIONS, HANDSHAKE, IO_SIZE, LIFETIME, OPENED,  # noqa: E402
+                     RECEIVED_BYTES, RTT, SENT_BYTES, TABLE_FULL)
 
-CONNECTIONS = "cgroup_tcp_connections"
-HANDSHAKE = "cgroup_tcp_handshake_duration_seconds"
-LIFETIME = "cgroup_tcp_connection_duration_seconds"
-RTT = "cgroup_tcp_rtt_seconds"
-IO_SIZE = "cgroup_tcp_io_size_bytes"
 HISTOGRAMS = (HANDSHAKE, LIFETIME, RTT, IO_SIZE)
-OPENED = "cgroup_tcp_connections_opened_total"
-CLOSED = "cgroup_tcp_connections_closed_total"
-SENT_BYTES = "cgroup_tcp_sent_bytes_total"
-TABLE_FULL = "cgroup_tcp_exporter_socket_table_full_events_total"
-RECEIVED_BYTES = "cgroup_tcp_received_bytes_total"
 STATES = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2",
           "close_wait", "last_ack", "closing", "listen")
 DIRECTIONS = ("outbound", "inbound")
@@ -132,9 +124,6 @@ def ss_rtt_ms(text, peer):
 
 class DistributionsTest(unittest.TestCase):
     maxDiff = None
-    # What cleanup() looks at, set before setUpClass can fail.
-    parent = exporter = None
-    exporters, namespaces, delay_lines, workloads = [], [], [], []
 
     # ------------------------------------------------------------ setup
 
@@ -143,51 +132,39 @@ class DistributionsTest(unittest.TestCase):
         require_root()
         cls.binary = require_exporter()
         cls.run_id = f"ctcp-dist-{os.getpid()}"
-        cls.addClassCleanup(cls.cleanup)
-        try:
-            mount, root = harness.find_cgroup2()
-            cls.parent = harness.Cgroup.create(mount, root, cls.run_id)
-            cls.netns = cls.new_netns(cls.run_id)
-            # Sockets that exist before the exporter starts, in a namespace
-            # of their own (not the host's, where the exporter runs).
-            cls.start_preexisting()
-            cls.exporter = cls.start_exporter()
-            cls.check_new_families()
-        except BaseException:
-            # unittest runs class cleanups after an Exception, but not after
-            # Ctrl-C or SIGTERM; cleanup() is idempotent.
-            cls.cleanup()
-            raise
+        harness.cleanup.scope(cls)
+        cls.parent = harness.Cgroup.make(cls.run_id)
+        cls.netns = harness.Netns(cls.run_id)
+        # Sockets that exist before the exporter starts, in a namespace
+        # of their own (not the host's, where the exporter runs).
+        cls.start_preexisting()
+        cls.exporter = cls.start_exporter()
+        cls.check_new_families()
 
-    @classmethod
-    def new_netns(cls, name):
-        ns = harness.Netns(name)
-        cls.namespaces.append(ns)
-        return ns
+    def setUp(self):
+        # What a test starts is stopped after it, pass or fail.
+        harness.cleanup.scope(self)
 
     @classmethod
     def start_exporter(cls, *args):
-        exporter = harness.Exporter(cls.binary, harness.free_port(), args)
-        cls.exporters.append(exporter)
+        exporter = harness.Exporter(cls.binary, args=args)
         exporter.start(ready_timeout=15)
         return exporter
 
     @classmethod
     def start_preexisting(cls):
-        cls.pre_netns = cls.new_netns(cls.run_id + "-pre")
+        cls.pre_netns = harness.Netns(cls.run_id + "-pre")
         cls.pre_client = cls.parent.child("pre-client")
         cls.pre_server = cls.parent.child("pre-server")
         cls.pre_srv = harness.Workload(
             cls.pre_server, cls.pre_netns, "server", "--port", PORTS["pre"],
             "--conns", 5, "--wait-signal", "--deadline", 50,
             script=harness.WORKLOAD_DIST)
-        cls.workloads.append(cls.pre_srv)
         cls.pre_srv.wait_for_line("ready", timeout=5)
         cls.pre_cli = harness.Workload(
             cls.pre_client, cls.pre_netns, "gauge", "--port", PORTS["pre"],
             "--conns", 5, "--batches", 5, "--deadline", 50,
             script=harness.WORKLOAD_DIST)
-        cls.workloads.append(cls.pre_cli)
         cls.pre_cli.wait_for_line("holding", timeout=5)
 
         # Both ends of all 5 connections, seen by the kernel, before start.
@@ -209,24 +186,6 @@ class DistributionsTest(unittest.TestCase):
         if missing:
             raise RuntimeError(f"the exporter serves no {', '.join(missing)}: "
                                "is the build up to date?")
-
-    @classmethod
-    def cleanup(cls):
-        """Runs even when setup failed half way; each step on its own."""
-        steps = [("stop exporter", e.close) for e in cls.exporters]
-        steps += [("delay line", d.close) for d in cls.delay_lines]
-        steps += [(f"workload {w.role}", w.close) for w in cls.workloads]
-        if cls.parent:
-            steps += [("kill cgroup processes", cls.parent.kill),
-                      ("remove cgroups", cls.parent.remove)]
-        steps += [(f"delete netns {ns.name}", ns.delete) for ns in cls.namespaces]
-        cls.exporters, cls.delay_lines, cls.namespaces, cls.workloads = [], [], [], []
-        cls.parent = None
-        for what, step in steps:
-            try:
-                step()
-            except Exception as e:  # keep going: later steps still matter
-                print(f"cleanup: {what} failed: {e}", file=sys.stderr)
 
     # ------------------------------------------------------------ helpers
 
@@ -259,9 +218,7 @@ class DistributionsTest(unittest.TestCase):
 
     def workload(self, cgroup, netns, role, *args):
         """A workload_dist.py role, killed at the end of the test."""
-        w = harness.Workload(cgroup, netns, role, *args, script=harness.WORKLOAD_DIST)
-        self.addCleanup(w.close)
-        return w
+        return harness.Workload(cgroup, netns, role, *args, script=harness.WORKLOAD_DIST)
 
     def lines(self, samples, *cgroups):
         """The scraped non-zero series of some cgroups, for failure
@@ -436,8 +393,6 @@ class DistributionsTest(unittest.TestCase):
         handshakes take one round trip."""
         relay_cgroup = self.parent.child("relay")
         line = harness.DelayLine(self.run_id, relay_cgroup, delay=DELAY, duration=20)
-        type(self).delay_lines.append(line)
-        self.addCleanup(line.close)
         client, server = self.pair("rtt")
         port = PORTS["rtt"]
         srv = self.workload(server, line.b, "server", "--host", line.B_ADDR,
@@ -590,8 +545,6 @@ class DistributionsTest(unittest.TestCase):
         compared exactly."""
         merged = {4: self.start_exporter("--histogram.bucket-factor=4"),
                   8: self.start_exporter("--histogram.bucket-factor=8")}
-        for exporter in merged.values():
-            self.addCleanup(exporter.close)
         client, server = self.pair("factor")
         port = PORTS["factor"]
         sizes = "1,100,1000,5000,70000"
@@ -659,7 +612,6 @@ class DistributionsTest(unittest.TestCase):
         The default exporter, next to it, follows every socket."""
         n = 200
         small = self.start_exporter("--socket.max=64")
-        self.addCleanup(small.close)
         before = harness.scalar(small.scrape().body, TABLE_FULL)
         self.assertIsNotNone(before, f"no {TABLE_FULL}")
         client, server = self.pair("table")
@@ -748,4 +700,4 @@ table inet ctcp_synretry {{
 
 
 if __name__ == "__main__":
-    harness.main(cleanup=DistributionsTest.cleanup)
+    harness.main()

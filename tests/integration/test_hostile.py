@@ -48,22 +48,12 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import (CACHE_ENTRIES, CACHE_MISSES, CONNECTIONS, HANDSHAKE_COUNT,  # noqa: E402
+                     MAP_FULL, MIB, OPENMETRICS, OVERFLOW, REMOVALS_LOST, RSS,
+                     SCRAPE_SECONDS, TABLE_FULL)
 
 PORT = 5302   # the sink, inside the private namespace
-OVERFLOW = "(overflow)"
-OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 PATH_MAX = 4096
-MIB = 1 << 20
-
-HANDSHAKE_COUNT = "cgroup_tcp_handshake_duration_seconds_count"
-CONNECTIONS = "cgroup_tcp_connections"
-MAP_FULL = "cgroup_tcp_exporter_map_full_events_total"
-NO_STATE = "cgroup_tcp_exporter_socket_table_full_events_total"
-REMOVALS_LOST = "cgroup_tcp_exporter_cgroup_removals_lost_total"
-CACHE_ENTRIES = "cgroup_tcp_exporter_cgroup_cache_entries"
-CACHE_MISSES = "cgroup_tcp_exporter_cgroup_cache_misses_total"
-SCRAPE_SECONDS = "cgroup_tcp_exporter_scrape_duration_seconds"
-RSS = "process_resident_memory_bytes"
 # Maps every connect of a new cgroup takes an entry in (I/O sizes only come
 # with payload, which these connects have none of).
 CONNECT_MAPS = ("ctcp_conn", "ctcp_rtt")
@@ -222,9 +212,6 @@ class Traffic:
 
 class HostileTest(harness.ClassResources, unittest.TestCase):
     maxDiff = None
-    # What cleanup() looks at, set before setUpClass can fail.
-    parent = netns = None
-    exporters, workloads = [], []
 
     # ------------------------------------------------------------ setup
 
@@ -235,54 +222,24 @@ class HostileTest(harness.ClassResources, unittest.TestCase):
         cls.promtool = harness.require_tool("PROMTOOL", "promtool")
         cls.asan = harness.built_with_asan(cls.binary)
         cls.run_id = f"ctcp-hostile-{os.getpid()}"
-        cls.addClassCleanup(cls.cleanup)
-        try:
-            cls.mount, root = harness.find_cgroup2()
-            cls.parent = harness.Cgroup.create(cls.mount, root, cls.run_id)
-            cls.netns = harness.Netns(cls.run_id)
-            deadline = 600 if LONG else 240
-            cls.sink = cls.workload(cls.parent.child("server"), "sink", "--port", PORT,
-                                    "--deadline", deadline)
-            cls.sink.wait_for_line("ready", timeout=5)
-            cls.drivers = []
-            for n in range(2):
-                home = cls.parent.child(f"driver{n}")
-                driver = cls.workload(home, "driver", "--port", PORT, "--home", home.path,
-                                      "--netns", cls.netns.name, "--deadline", deadline,
-                                      stdin_pipe=True, netns=harness.HostNamespaces())
-                driver.wait_for_line("ready", timeout=5)
-                cls.drivers.append(driver)
-        except BaseException:
-            cls.cleanup()
-            raise
+        harness.cleanup.scope(cls)
+        cls.mount, root = harness.find_cgroup2()
+        cls.parent = harness.Cgroup.create(cls.mount, root, cls.run_id, remove_timeout=30)
+        cls.netns = harness.Netns(cls.run_id)
+        deadline = 600 if LONG else 240
+        cls.sink = cls.start_sink(cls.parent.child("server"), PORT, deadline)
+        cls.drivers = [cls.start_driver(cls.parent.child(f"driver{n}"), PORT, deadline)
+                       for n in range(2)]
 
-    @classmethod
-    def cleanup(cls):
-        """Runs even when setup failed half way; each step on its own."""
-        steps = [("stop exporter", e.close) for e in cls.exporters]
-        steps += [(f"workload {w.role}", w.close) for w in cls.workloads]
-        if cls.parent:
-            steps += [("kill cgroup processes", cls.parent.kill),
-                      ("remove cgroups", lambda p=cls.parent: p.remove(timeout=30))]
-        if cls.netns:
-            steps.append(("delete netns", cls.netns.delete))
-        cls.exporters, cls.workloads = [], []
-        cls.parent = cls.netns = None
-        for what, step in steps:
-            try:
-                step()
-            except Exception as e:  # keep going: later steps still matter
-                print(f"cleanup: {what} failed: {e}", file=sys.stderr)
+    def setUp(self):
+        # What a test starts is stopped after it, pass or fail.
+        harness.cleanup.scope(self)
 
     # ------------------------------------------------------------ helpers
 
     def start_exporter(self, *args):
         """An exporter with these flags."""
-        port = harness.free_port()
-        exporter = harness.CommandExporter(
-            self.binary, port, [f"--web.listen-address=127.0.0.1:{port}", *args])
-        self.exporters.append(exporter)
-        self.addCleanup(exporter.close)
+        exporter = harness.Exporter(self.binary, args=args)
         exporter.start(ready_timeout=30)
         return exporter
 
@@ -343,8 +300,8 @@ class HostileTest(harness.ClassResources, unittest.TestCase):
                                 "overflow series' opened connections gained")
         for m in CONNECT_MAPS:
             self.assertEqual(entries.get(m), capacity.get(m), f"map {m}: entries vs capacity")
-        self.assertEqual(harness.scalar(body, NO_STATE), harness.scalar(body0, NO_STATE),
-                         f"{NO_STATE} moved")
+        self.assertEqual(harness.scalar(body, TABLE_FULL), harness.scalar(body0, TABLE_FULL),
+                         f"{TABLE_FULL} moved")
         self.assertTrue(exporter.alive(), "exporter died")
         return full, overflow
 
@@ -753,4 +710,4 @@ class HostileTest(harness.ClassResources, unittest.TestCase):
 
 
 if __name__ == "__main__":
-    harness.main(cleanup=HostileTest.cleanup)
+    harness.main()

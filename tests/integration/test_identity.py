@@ -34,9 +34,7 @@ filters) are printed on stderr.
 import os
 import re
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 import unittest
 import uuid
@@ -45,33 +43,23 @@ import uuid
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import (CACHE_ENTRIES, CLOSED, CONNECTIONS, FAILURES, HANDSHAKE_COUNT,  # noqa: E402
+                     IO_SIZE, LIFETIME, MAP_CAPACITY, MAP_ENTRIES, MAP_FULL, MIB, OPENED,
+                     OVERFLOW, RECEIVED_BYTES, RESETS_RECEIVED, RESETS_SENT, RETRANSMITS,
+                     RSS, RTT, SENT_BYTES)
 
 PORT = 5301   # the sink, inside the private namespace
 
 IDENTITY = ("container_id", "pod_uid", "namespace", "pod", "container")
-OVERFLOW = "(overflow)"
-
-OPENED = "cgroup_tcp_connections_opened_total"
-HANDSHAKE_COUNT = "cgroup_tcp_handshake_duration_seconds_count"
-MAP_ENTRIES = "cgroup_tcp_exporter_map_entries"
-MAP_CAPACITY = "cgroup_tcp_exporter_map_capacity"
-MAP_FULL = "cgroup_tcp_exporter_map_full_events_total"
-RSS = "process_resident_memory_bytes"
-CACHE_ENTRIES = "cgroup_tcp_exporter_cgroup_cache_entries"
 # Every family with a `cgroup` label; a cgroup that did anything has all.
 PER_CGROUP_FAMILIES = (
-    OPENED, "cgroup_tcp_connect_failures_total",
-    "cgroup_tcp_connections_closed_total", "cgroup_tcp_retransmits_total",
-    "cgroup_tcp_resets_sent_total", "cgroup_tcp_resets_received_total",
-    "cgroup_tcp_sent_bytes_total", "cgroup_tcp_received_bytes_total",
-    "cgroup_tcp_connections", "cgroup_tcp_handshake_duration_seconds_count",
-    "cgroup_tcp_connection_duration_seconds_count", "cgroup_tcp_rtt_seconds_count",
-    "cgroup_tcp_io_size_bytes_count")
+    OPENED, FAILURES, CLOSED, RETRANSMITS, RESETS_SENT, RESETS_RECEIVED, SENT_BYTES,
+    RECEIVED_BYTES, CONNECTIONS, HANDSHAKE_COUNT, LIFETIME + "_count", RTT + "_count",
+    IO_SIZE + "_count")
 
 SOAK = os.environ.get("CTCP_SOAK", "")
 SOAK_CGROUPS = 10000 if SOAK == "long" else int(SOAK) if SOAK.isdigit() else 1000
 SOAK_SCRAPE_EVERY = 100
-MIB = 1 << 20
 
 
 def hex_id():
@@ -135,9 +123,6 @@ def body_lines_of(body, label, limit=40):
 
 class IdentityTest(harness.ClassResources, unittest.TestCase):
     maxDiff = None
-    # What cleanup() looks at, set before setUpClass can fail.
-    parent = netns = logdir = None
-    exporters, workloads = [], []
 
     # ------------------------------------------------------------ setup
 
@@ -146,30 +131,17 @@ class IdentityTest(harness.ClassResources, unittest.TestCase):
         require_root()
         cls.binary = harness.require_exporter()
         cls.run_id = f"ctcp-id-{os.getpid()}"
-        cls.addClassCleanup(cls.cleanup)
-        try:
-            mount, root = harness.find_cgroup2()
-            cls.parent = harness.Cgroup.create(mount, root, cls.run_id)
-            cls.netns = harness.Netns(cls.run_id)
-            cls.logdir = tempfile.mkdtemp(prefix="ctcp-id-logs-")
-            cls.server = cls.parent.child("server")
-            cls.home = cls.parent.child("driver")
-            deadline = 120 + SOAK_CGROUPS // 20
-            cls.sink = cls.workload(cls.server, "sink", "--port", PORT,
-                                    "--deadline", deadline)
-            cls.sink.wait_for_line("ready", timeout=5)
-            cls.driver = cls.workload(cls.home, "driver", "--port", PORT,
-                                      "--home", cls.home.path, "--netns", cls.netns.name,
-                                      "--deadline", deadline, stdin_pipe=True,
-                                      netns=harness.HostNamespaces())
-            cls.driver.wait_for_line("ready", timeout=5)
-            cls.make_runtime_cgroups()
-            cls.exporter = cls.start_exporter()
-        except BaseException:
-            # unittest runs class cleanups after an Exception, but not after
-            # Ctrl-C or SIGTERM; cleanup() is idempotent.
-            cls.cleanup()
-            raise
+        harness.cleanup.scope(cls)
+        cls.parent = harness.Cgroup.make(cls.run_id)
+        cls.netns = harness.Netns(cls.run_id)
+        cls.logdir = harness.cleanup.temp_dir("ctcp-id-logs-")
+        cls.server = cls.parent.child("server")
+        cls.home = cls.parent.child("driver")
+        deadline = 120 + SOAK_CGROUPS // 20
+        cls.sink = cls.start_sink(cls.server, PORT, deadline)
+        cls.driver = cls.start_driver(cls.home, PORT, deadline)
+        cls.make_runtime_cgroups()
+        cls.exporter = cls.start_exporter()
 
     @classmethod
     def descend(cls, relative):
@@ -216,26 +188,6 @@ class IdentityTest(harness.ClassResources, unittest.TestCase):
         cls.runtime = {}
         for key, (relative, identity) in layout.items():
             cls.runtime[key] = (cls.descend(relative), identity)
-
-    @classmethod
-    def cleanup(cls):
-        """Runs even when setup failed half way; each step on its own."""
-        steps = [("stop exporter", e.close) for e in cls.exporters]
-        steps += [(f"workload {w.role}", w.close) for w in cls.workloads]
-        if cls.parent:
-            steps += [("kill cgroup processes", cls.parent.kill),
-                      ("remove cgroups", cls.parent.remove)]
-        if cls.netns:
-            steps.append(("delete netns", cls.netns.delete))
-        if cls.logdir:
-            steps.append(("remove log dir", lambda d=cls.logdir: shutil.rmtree(d)))
-        cls.exporters, cls.workloads = [], []
-        cls.parent = cls.netns = cls.logdir = None
-        for what, step in steps:
-            try:
-                step()
-            except Exception as e:  # keep going: later steps still matter
-                print(f"cleanup: {what} failed: {e}", file=sys.stderr)
 
     # ------------------------------------------------------------ helpers
 
@@ -652,4 +604,4 @@ class IdentityTest(harness.ClassResources, unittest.TestCase):
 
 
 if __name__ == "__main__":
-    harness.main(cleanup=IdentityTest.cleanup)
+    harness.main()

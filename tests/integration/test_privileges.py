@@ -76,47 +76,23 @@ class DroppedTest(unittest.TestCase):
     and the last one stops them."""
 
     maxDiff = None
-    parent = netns = restore_stats = None
     exporters = {}
 
     @classmethod
     def setUpClass(cls):
         require_root()
         binary = harness.require_exporter()
-        cls.addClassCleanup(cls.cleanup)
-        try:
-            cls.restore_stats = harness.enable_bpf_stats()
-            run_id = f"ctcp-privs-{os.getpid()}"
-            mount, root = harness.find_cgroup2()
-            cls.parent = harness.Cgroup.create(mount, root, run_id)
-            cls.netns = harness.Netns(run_id)
-            for name, extra in (("root", []), (RUNAS, [f"--runas={RUNAS}"])):
-                port = harness.free_port()
-                exporter = harness.CommandExporter(
-                    binary, port, [f"--web.listen-address=127.0.0.1:{port}",
-                                   "--log.level=debug"] + extra)
-                cls.exporters[name] = exporter
-                exporter.start()
-                exporter.maps = harness.held_bpf_maps(exporter.proc.pid)
-                exporter.held = harness.held_bpf_objects(exporter.proc.pid)
-        except BaseException:
-            cls.cleanup()  # unittest runs no class cleanup after Ctrl-C
-            raise
-
-    @classmethod
-    def cleanup(cls):
-        steps = [e.close for e in cls.exporters.values()]
-        if cls.parent:
-            steps += [cls.parent.kill, cls.parent.remove]
-        if cls.netns:
-            steps.append(cls.netns.delete)
-        if cls.restore_stats:
-            steps.append(cls.restore_stats)
-        for step in steps:
-            try:
-                step()
-            except Exception as e:  # keep going: later steps still matter
-                print(f"cleanup: {e}", file=sys.stderr)
+        harness.cleanup.scope(cls)
+        harness.enable_bpf_stats()
+        run_id = f"ctcp-privs-{os.getpid()}"
+        cls.parent = harness.Cgroup.make(run_id)
+        cls.netns = harness.Netns(run_id)
+        for name, extra in (("root", []), (RUNAS, [f"--runas={RUNAS}"])):
+            exporter = harness.Exporter(binary, args=["--log.level=debug"] + extra)
+            cls.exporters[name] = exporter
+            exporter.start()
+            exporter.maps = harness.held_bpf_maps(exporter.proc.pid)
+            exporter.held = harness.held_bpf_objects(exporter.proc.pid)
 
     def run_pair(self, cgroup):
         """One self-connection of K bytes each way in `cgroup`, and the
@@ -265,10 +241,5 @@ class DropRefusedTest(unittest.TestCase):
         self.assertIn("CAP_SETUID", line)
 
 
-def cleanup():
-    DroppedTest.cleanup()
-    harness.CommandExporter.close_all()
-
-
 if __name__ == "__main__":
-    harness.main(cleanup=cleanup)
+    harness.main()

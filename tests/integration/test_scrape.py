@@ -37,11 +37,9 @@ import json
 import http.client
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
@@ -50,29 +48,16 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import BPF_STATS, HERE, OPENED, OPENMETRICS, TEXT  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus", "http")
 WRK_SCRIPT = os.path.join(HERE, "wrk_check.lua")
 
-TEXT = "text/plain; version=0.0.4; charset=utf-8"
-OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 # What Prometheus 2.x sends.
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,"
                      "application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 NEEDS_ROOT = harness.NEEDS_ROOT
-OPENED = "cgroup_tcp_connections_opened_total"
-
-# Every exporter and other resource a test starts, so main() can release
-# what a failure or an interrupt left behind (unittest runs no cleanups
-# after KeyboardInterrupt). Each entry is idempotent.
-_cleanups = []
-
-
-def track(cleanup):
-    _cleanups.append(cleanup)
-    return cleanup
 
 
 def figure(text):
@@ -81,26 +66,9 @@ def figure(text):
     print(f"    [figure] {text}", file=sys.stderr, flush=True)
 
 
-def require_tool(env, name):
-    path = os.environ.get(env) or name
-    found = shutil.which(path)
-    if not found:
-        raise AssertionError(f"{name} not found (set {env}); scripts/setup installs "
-                             f"it from scripts/packages.txt")
-    return found
-
-
+require_tool = harness.require_tool
 url_host = harness.url_host
-
-
 has_ipv6_loopback = harness.has_ipv6_loopback
-
-
-def free_port_on(host):
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def body_text(resp):
@@ -118,9 +86,6 @@ def family_names(body, openmetrics):
     for name, kind in harness.declared_families(body).items():
         names.add(name + "_total" if openmetrics and kind == "counter" else name)
     return names
-
-
-Exporter = harness.CommandExporter
 
 
 # --------------------------------------------------------------------- no root
@@ -157,27 +122,23 @@ class RootTest(unittest.TestCase):
     def setUpClass(cls):
         harness.require_root(f"{NEEDS_ROOT}: runs an exporter that loads BPF programs")
         cls.binary = harness.require_exporter()
+        harness.cleanup.scope(cls)
 
-    @classmethod
-    def new_exporter(cls, extra=(), host="127.0.0.1", **kwargs):
-        """An exporter listening on host (a free port) with more flags."""
-        port = free_port_on(host)
-        return Exporter(cls.binary, port,
-                        [f"--web.listen-address={url_host(host)}:{port}"] + list(extra),
-                        host=host, **kwargs)
+    def setUp(self):
+        # What a test starts is stopped after it, pass or fail.
+        harness.cleanup.scope(self)
 
     @classmethod
     def class_exporter(cls, extra=(), **kwargs):
         """An exporter for the whole class, stopped after it."""
-        exporter = cls.new_exporter(extra, **kwargs)
-        cls.addClassCleanup(exporter.close)
+        exporter = harness.Exporter(cls.binary, args=extra, **kwargs)
         exporter.start()
         return exporter
 
     def exporter(self, extra=(), **kwargs):
-        """An exporter for one test, stopped after it, pass or fail."""
-        exporter = self.new_exporter(extra, **kwargs)
-        self.addCleanup(exporter.close)
+        """An exporter for one test (listening on a free port of `host`),
+        stopped after it, pass or fail."""
+        exporter = harness.Exporter(self.binary, args=extra, **kwargs)
         exporter.start(ready_timeout=60 if exporter.wrapper else 10)
         return exporter
 
@@ -405,14 +366,11 @@ class PrometheusTest(RootTest):
     PORT = 5301  # inside the test's own network namespace
 
     def setUp(self):
+        super().setUp()
         self.prometheus_binary = require_tool("PROMETHEUS", "prometheus")
         self.run_id = f"ctcp-scrape-{os.getpid()}"
-        mount, root = harness.find_cgroup2()
-        self.cgroup = harness.Cgroup.create(mount, root, self.run_id)
-        self.addCleanup(track(self.cgroup.remove))
-        self.addCleanup(track(self.cgroup.kill))
+        self.cgroup = harness.Cgroup.make(self.run_id)
         self.netns = harness.Netns(self.run_id)
-        self.addCleanup(track(self.netns.delete))
 
     def diagnostics(self, prom):
         try:
@@ -431,7 +389,6 @@ class PrometheusTest(RootTest):
     def test_prometheus_sees_exact_counts(self):
         self.exp = self.exporter()
         prom = Prometheus(self.prometheus_binary, f"127.0.0.1:{self.exp.port}")
-        self.addCleanup(track(prom.close))
         prom.wait_ready()
 
         target = harness.poll(prom.target,
@@ -445,7 +402,6 @@ class PrometheusTest(RootTest):
         # increase() has a start.
         server = harness.Workload(self.cgroup, self.netns, "server", "--port", self.PORT,
                                   "--conns", self.N, script=harness.WORKLOAD_DIST)
-        self.addCleanup(server.close)
         server.wait_for_line("ready", timeout=5)
         series = (f'{OPENED}{{cgroup={json.dumps(self.cgroup.label)},'
                   f'direction="outbound"}}')
@@ -456,7 +412,6 @@ class PrometheusTest(RootTest):
 
         client = harness.Workload(self.cgroup, self.netns, "io", "--port", self.PORT,
                                   "--conns", self.N, script=harness.WORKLOAD_DIST)
-        self.addCleanup(client.close)
         summary = client.finish(timeout=10)
         self.assertEqual(summary["conns"], self.N, summary)
         server.finish(timeout=5)
@@ -657,7 +612,6 @@ class StreamingTest(RootTest):
         # Enough active cgroups for a body no socket buffer holds.
         mount, root = harness.find_cgroup2()
         parent = harness.Cgroup.create(mount, root, f"ctcp-stream-{os.getpid()}")
-        self.addCleanup(track(parent.remove))
         harness.connect_in_each([parent.child(f"c{i}").path for i in range(40)],
                                 harness.own_cgroup_path(mount))
         self.assertGreater(len(exp.get().body), 500000, "body too small for this test")
@@ -701,8 +655,7 @@ class SlowlorisTest(RootTest):
     def test_scrapes_survive_slowloris(self):
         slowhttptest = require_tool("SLOWHTTPTEST", "slowhttptest")
         exp = self.exporter()
-        tmp = tempfile.mkdtemp(prefix="ctcp-slowloris-")
-        self.addCleanup(track(lambda: shutil.rmtree(tmp, ignore_errors=True)))
+        tmp = harness.cleanup.temp_dir("ctcp-slowloris-")
         out = open(os.path.join(tmp, "out"), "w+")
         self.addCleanup(out.close)
         proc = subprocess.Popen(
@@ -715,7 +668,7 @@ class SlowlorisTest(RootTest):
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
-        self.addCleanup(track(stop))
+        harness.cleanup.add(stop, "stop slowhttptest")
 
         judged, reported = [], []
         deadline = time.monotonic() + self.SECONDS + 10
@@ -921,8 +874,7 @@ class CorpusTest(RootTest):
                 self.skipTest("an AddressSanitizer build cannot run under valgrind; "
                               "the plain build's run covers this")
         valgrind = require_tool("VALGRIND", "valgrind")
-        tmp = tempfile.mkdtemp(prefix="ctcp-valgrind-")
-        self.addCleanup(track(lambda: shutil.rmtree(tmp, ignore_errors=True)))
+        tmp = harness.cleanup.temp_dir("ctcp-valgrind-")
         log = os.path.join(tmp, "valgrind.log")
         try:
             exp = self.exporter(wrapper=[valgrind, "--error-exitcode=99",
@@ -955,12 +907,11 @@ class CorpusTest(RootTest):
 class ListenTwiceTest(RootTest):
 
     def test_two_listen_addresses_both_serve(self):
-        first = ("127.0.0.1", free_port_on("127.0.0.1"))
+        first = ("127.0.0.1", harness.free_port("127.0.0.1"))
         second_host = "::1" if has_ipv6_loopback() else "127.0.0.2"
-        second = (second_host, free_port_on(second_host))
+        second = (second_host, harness.free_port(second_host))
         args = [f"--web.listen-address={url_host(h)}:{p}" for h, p in (first, second)]
-        exp = Exporter(self.binary, second[1], args, host=second[0])
-        self.addCleanup(exp.close)
+        exp = harness.Exporter(self.binary, second[1], args, host=second[0], listen=False)
         try:
             exp.start()
         except RuntimeError as e:
@@ -996,7 +947,6 @@ SELF_TYPES = {
     "process_start_time_seconds": "gauge",
     "process_threads": "gauge",
 }
-BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
 
 
 def series(samples, name):
@@ -1124,7 +1074,7 @@ class ExporterMetricsTest(RootTest):
         def set_stats(value):
             with open(BPF_STATS, "w") as f:
                 f.write(value)
-        self.addCleanup(track(lambda: set_stats(before)))
+        harness.cleanup.add(lambda: set_stats(before), f"restore {BPF_STATS}")
 
         set_stats("0")
         exp = self.exporter()
@@ -1167,14 +1117,5 @@ class ExporterMetricsTest(RootTest):
                 self.assertEqual(problems, [], "\n".join(problems[:20]))
 
 
-def _cleanup():
-    harness.CommandExporter.close_all()
-    for cleanup in reversed(_cleanups):
-        try:
-            cleanup()
-        except Exception as e:
-            print(f"cleanup failed: {e}", file=sys.stderr)
-
-
 if __name__ == "__main__":
-    harness.main(cleanup=_cleanup)
+    harness.main()

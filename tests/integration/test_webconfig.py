@@ -26,7 +26,6 @@ fail when CI=true. About 15 s.
 import base64
 import os
 import re
-import shutil
 import ssl
 import subprocess
 import sys
@@ -44,7 +43,7 @@ with warnings.catch_warnings():
     import crypt  # the system's crypt(3), as the exporter uses  # noqa: E402
 
 NEEDS_ROOT = harness.NEEDS_ROOT
-OPENED = "cgroup_tcp_connections_opened_total"
+OPENED = harness.OPENED
 # exporter-toolkit's test user dave, hashed by Go's bcrypt (htpasswd's $2y$).
 DAVE_HASH = "$2y$10$2UXri9cIDdgeKjBo4Rlpx.U3ZLDV8X1IxKmsfOvhcM5oXQt/mLmXq"
 DAVE_PASSWORD = "dave123"
@@ -57,22 +56,18 @@ CURL_PEER_CERT = 60     # server certificate not trusted
 
 class PKI:
     """A CA and its certificates, made with openssl in a directory of its own
-    (removed by close()): server.pem for 127.0.0.1 and localhost, client.pem
+    (removed at cleanup): server.pem for 127.0.0.1 and localhost, client.pem
     for TLS clients, other-client.pem from another CA."""
 
     def __init__(self):
         self.openssl = harness.require_tool("OPENSSL", "openssl")
-        self.dir = tempfile.mkdtemp(prefix="ctcp-webconfig-")
-        try:
-            self._ca("ca", "ctcp test CA")
-            self._ca("other-ca", "ctcp other CA")
-            self._leaf("server", "ca", "serverAuth",
-                       "subjectAltName=DNS:localhost,IP:127.0.0.1")
-            self._leaf("client", "ca", "clientAuth")
-            self._leaf("other-client", "other-ca", "clientAuth")
-        except Exception:
-            self.close()
-            raise
+        self.dir = harness.cleanup.temp_dir("ctcp-webconfig-")
+        self._ca("ca", "ctcp test CA")
+        self._ca("other-ca", "ctcp other CA")
+        self._leaf("server", "ca", "serverAuth",
+                   "subjectAltName=DNS:localhost,IP:127.0.0.1")
+        self._leaf("client", "ca", "clientAuth")
+        self._leaf("other-client", "other-ca", "clientAuth")
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -106,9 +101,6 @@ class PKI:
         with open(path, "w") as f:
             f.write(text)
         return path
-
-    def close(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def bcrypt_hash(password, cost=10):
@@ -200,7 +192,7 @@ BAD_FILES = {
 def readme_example():
     """The README's example file, with the test's certificates and a hash
     of ALICE_PASSWORD for its user."""
-    with open(os.path.join(harness.HERE, "..", "..", "README.md")) as f:
+    with open(os.path.join(harness.SOURCE, "README.md")) as f:
         readme = f.read()
     match = re.search(r"### Web config file\n.*?```yaml\n(.*?)```", readme, re.S)
     text = (match.group(1).replace("server.crt", "server.pem")
@@ -251,7 +243,7 @@ _pki = None
 
 
 def pki():
-    """One PKI for the whole run; main() removes it."""
+    """One PKI for the whole run; main() removes it (the cleanup registry)."""
     global _pki
     if _pki is None:
         _pki = PKI()
@@ -351,12 +343,8 @@ class RootTest(unittest.TestCase):
             if ready_cert:
                 context.load_cert_chain(self.pki.path(ready_cert + ".pem"),
                                         self.pki.path(ready_cert + ".key"))
-        port = harness.free_port()
-        exporter = harness.CommandExporter(
-            self.binary, port,
-            [f"--web.listen-address=127.0.0.1:{port}", f"--web.config.file={config}",
-             *flags],
-            ssl_context=context, headers=basic(*user))
+        exporter = harness.Exporter(self.binary, args=[f"--web.config.file={config}", *flags],
+                                    ssl_context=context, headers=basic(*user))
         self.addCleanup(exporter.close)
         exporter.start()
         return exporter
@@ -545,11 +533,5 @@ class ClientCertTest(RootTest):
         self.assert_clean_exit(exp)
 
 
-def _cleanup():
-    harness.CommandExporter.close_all()
-    if _pki is not None:
-        _pki.close()
-
-
 if __name__ == "__main__":
-    harness.main(cleanup=_cleanup)
+    harness.main()

@@ -19,16 +19,17 @@ Only the standard library is used; the file is started as
 /usr/bin/python3 workload.py ROLE [options].
 """
 
-import argparse
-import json
-import signal
 import socket
 import struct
 import sys
 import threading
 import time
 
-HOST = "127.0.0.1"
+# Importing the helper must not leave __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+from harness import roles  # noqa: E402
+from harness.constants import PORTS  # noqa: E402
+from harness.roles import HOST, listen, recv_until_eof  # noqa: E402
 
 
 def recv_exactly(sock, count):
@@ -40,24 +41,6 @@ def recv_exactly(sock, count):
             break
         got += len(chunk)
     return got
-
-
-def recv_until_eof(sock):
-    """Drain the socket until the peer closes; return the byte count."""
-    got = 0
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return got
-        got += len(chunk)
-
-
-def listen(port):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
-    sock.listen(64)
-    return sock
 
 
 def serve_exchanges(listener, conns, nbytes, summary):
@@ -192,29 +175,17 @@ def run_pair(args):
     return summary
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("role", choices=["server", "client", "pair"])
-    parser.add_argument("--port", type=int, default=5001)
-    parser.add_argument("--closed-port", type=int, default=5002)
-    parser.add_argument("--dropped-port", type=int, default=5003)
-    parser.add_argument("--reset-port", type=int, default=5004)
-    parser.add_argument("--conns", type=int, default=20)
-    parser.add_argument("--refused", type=int, default=7)
-    parser.add_argument("--bytes", type=int, default=10000)
-    parser.add_argument("--deadline", type=int, default=20,
-                        help="seconds before the process gives up (SIGALRM)")
-    return parser.parse_args(argv)
+ROLES = {"server": run_server, "client": run_client, "pair": run_pair}
 
 
 def main(argv):
-    args = parse_args(argv)
-    # A safety net: a wedged workload must not hang the test run.
-    signal.alarm(args.deadline)
-    runner = {"server": run_server, "client": run_client, "pair": run_pair}
-    summary = runner[args.role](args)
-    print(json.dumps(summary, sort_keys=True), flush=True)
-    return 0
+    parser = roles.arguments(__doc__, ROLES, deadline=20)
+    for option, default in PORTS.items():
+        parser.add_argument("--" + option.replace("_", "-"), type=int, default=default)
+    parser.add_argument("--conns", type=int, default=20)
+    parser.add_argument("--refused", type=int, default=7)
+    parser.add_argument("--bytes", type=int, default=10000)
+    return roles.main(parser, ROLES, argv)
 
 
 if __name__ == "__main__":

@@ -33,9 +33,7 @@ Roles:
 Standard library only; started as /usr/bin/python3 workload_dist.py ROLE ...
 """
 
-import argparse
 import heapq
-import json
 import select
 import signal
 import socket
@@ -43,6 +41,11 @@ import struct
 import sys
 import threading
 import time
+
+# Importing the helper must not leave __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+from harness import roles  # noqa: E402
+from harness.roles import recv_until_eof  # noqa: E402
 
 ETH_P_ALL = 0x0003
 SIGNALS = {signal.SIGUSR1}
@@ -67,15 +70,6 @@ def ints(text):
         size, _, times = part.partition("x")
         out += [int(size)] * int(times or 1)
     return out
-
-
-def recv_until_eof(sock):
-    got = 0
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return got
-        got += len(chunk)
 
 
 # ------------------------------------------------------------------ server
@@ -109,10 +103,7 @@ def run_server(args):
     summary = {"role": "server", "accepted": 0, "finished": 0,
                "bytes_received": 0, "recv_calls": [], "errors": []}
     lock = threading.Lock()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((args.host, args.port))
-    listener.listen(128)
+    listener = roles.listen(args.port, args.host, backlog=128)
     say("ready")
     threads = []
     for _ in range(args.conns):
@@ -272,10 +263,12 @@ def run_relay(args):
 
 # ------------------------------------------------------------------ main
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("role", choices=["server", "hold", "gauge", "io",
-                                         "pingpong", "relay"])
+ROLES = {"server": run_server, "hold": run_hold, "gauge": run_gauge,
+         "io": run_io, "pingpong": run_pingpong, "relay": run_relay}
+
+
+def main(argv):
+    parser = roles.arguments(__doc__, ROLES, deadline=30)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5101)
     parser.add_argument("--conns", type=int, default=1)
@@ -290,22 +283,9 @@ def parse_args(argv):
     parser.add_argument("--a", help="relay: first interface")
     parser.add_argument("--b", help="relay: second interface")
     parser.add_argument("--delay", type=float, default=0.006)
-    parser.add_argument("--deadline", type=int, default=30,
-                        help="seconds before the process gives up (SIGALRM)")
-    return parser.parse_args(argv)
-
-
-def main(argv):
-    args = parse_args(argv)
     # Blocked before any thread starts, so only sigwait() takes it.
-    signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
-    # A safety net: a wedged workload must not hang the test run.
-    signal.alarm(args.deadline)
-    runner = {"server": run_server, "hold": run_hold, "gauge": run_gauge,
-              "io": run_io, "pingpong": run_pingpong, "relay": run_relay}
-    summary = runner[args.role](args)
-    print(json.dumps(summary, sort_keys=True), flush=True)
-    return 0
+    return roles.main(parser, ROLES, argv,
+                      before=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS))
 
 
 if __name__ == "__main__":

@@ -25,15 +25,16 @@ Roles:
 Standard library only; started as /usr/bin/python3 workload_identity.py ROLE ...
 """
 
-import argparse
 import ctypes
 import json
 import os
-import signal
 import socket
 import sys
 
-HOST = "127.0.0.1"
+# Importing the helper must not leave __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+from harness import roles  # noqa: E402
+from harness.roles import HOST  # noqa: E402
 CLONE_NEWNET = 0x40000000
 
 
@@ -50,10 +51,7 @@ def enter_netns(name):
 
 
 def run_sink(args):
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((HOST, args.port))
-    listener.listen(1024)
+    listener = roles.listen(args.port, backlog=1024)
     print("ready", flush=True)
     while True:
         conn, _ = listener.accept()
@@ -138,26 +136,15 @@ def run_driver(args):
             print(json.dumps(serve_request(args, json.loads(line))), flush=True)
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("role", choices=["sink", "driver"])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--home", help="the driver's own cgroup directory")
-    parser.add_argument("--netns", help="the driver's network namespace (name)")
-    parser.add_argument("--deadline", type=int, default=120,
-                        help="seconds before the process gives up (SIGALRM)")
-    return parser.parse_args(argv)
+ROLES = {"sink": run_sink, "driver": run_driver}
 
 
 def main(argv):
-    args = parse_args(argv)
-    # A safety net: a forgotten workload must not outlive the test run.
-    signal.alarm(args.deadline)
-    if args.role == "sink":
-        run_sink(args)
-    else:
-        run_driver(args)
-    return 0
+    parser = roles.arguments(__doc__, ROLES, deadline=120)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--home", help="the driver's own cgroup directory")
+    parser.add_argument("--netns", help="the driver's network namespace (name)")
+    return roles.main(parser, ROLES, argv)
 
 
 if __name__ == "__main__":
