@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Structs shared by the BPF programs and user space: per-cgroup counters,
  * histograms and state gauges, and the per-socket state. Fixed-width types
  * only; the includer provides __u64 and friends (vmlinux.h in BPF,

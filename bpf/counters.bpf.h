@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The per-cgroup maps, the per-socket storage and the helpers every program
  * uses to find a socket's cgroup and its values. Included by each .bpf.c;
  * the maps and globals are weak so the static linker merges them into one

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* Retransmitted segments and resets sent and received, per cgroup. */
 #include "counters.bpf.h"
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* Bytes per send and receive call on TCP sockets (kernel 6.3+), as per-CPU
  * histograms whose sums are the byte counts. These run in process context on
  * every call on any socket: filter first, then the cgroup's slot from a per-CPU

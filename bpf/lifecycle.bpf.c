@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* Removed cgroups, from cgroup:cgroup_rmdir: user space shows their last
  * values once more under the path captured here (which it may never have
  * resolved itself), then frees their map entries. New cgroups, from

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* Smoothed RTT from tcp:tcp_probe, which fires for every segment received on
  * an established socket: the hottest hook, so it does no map work on most
  * segments. A connection gives a sample when it receives its first segment

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* Connection lifecycle from sock:inet_sock_set_state: handshakes completed
  * and how long they took, outbound handshakes that failed (and why),
  * established connections closed and how long they lived, and the number of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A growable output buffer for rendered metrics. An allocation failure is
  * sticky: later appends are dropped and the owner checks `failed` once. */
 #ifndef BUF_H

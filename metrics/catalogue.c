@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The metric catalogue: one entry per family.
  *
  * Adding a per-cgroup metric, step by step:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The metric catalogue: every family the exporter serves, declared once.
  * The renderer, the README's metric table and the tests read it. */
 #ifndef CATALOGUE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Escaping for the Prometheus text formats, and the one mapping of bytes that
  * are not UTF-8 to U+FFFD that makes every value valid for Prometheus. */
 #include "escape.h"

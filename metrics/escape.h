@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Escaping for the Prometheus text formats. */
 #ifndef ESCAPE_H
 #define ESCAPE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Content negotiation: a small parser of comma-separated media ranges with
  * parameters, as RFC 9110 writes them. */
 #include "negotiate.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Content negotiation for scrapes: which exposition format (Accept) and
  * whether to gzip (Accept-Encoding), q-values honoured. Pure functions. */
 #ifndef NEGOTIATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Sample values as text: integers, doubles in Go's shortest 'g' form, and
  * integer counts of 10^-d units (histogram sums) in that same form without
  * going through printf. */

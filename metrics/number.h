@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Sample values as text, in the canonical form of Prometheus clients. The
  * format_* functions write into a caller's array of NUMBER_MAX bytes (no
  * terminating NUL) and return the length, so the renderer can put them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Packed values: bitmap of the nonzero words, then the words. */
 #include "packed.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Packed values: a struct of n __u64 words stored as a bitmap of its
  * nonzero words followed by those words. A cgroup leaves most histogram
  * slots at zero, so a scrape's snapshot of thousands of cgroups takes a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Renders the catalogue: HELP, TYPE (and UNIT in OpenMetrics) for every
  * family, then all of its samples together; histograms with cumulative
  * buckets, +Inf equal to _count, then _sum and _count.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Renders the catalogue in the Prometheus text format 0.0.4 or in
  * OpenMetrics 1.0: per-cgroup families from a snapshot, a bounded piece at
  * a time, and the exporter's own families from samples its collectors

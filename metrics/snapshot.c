@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One scrape's per-cgroup rows: escaped labels and packed values. */
 #include "snapshot.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One scrape's per-cgroup rows, owned by its response: each row's labels
  * escaped once and its values packed, so the response renders from it
  * without any lock and with memory that grows little with idle histogram

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Prints the README's metric table from the catalogue, so the two never
  * disagree. `metrics-table` writes it to stdout as Markdown. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Prints the README's flags table from the flags table, so the two never
  * disagree. `flags-table` writes it to stdout as Markdown. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The flags table and its help text. The order here is the order of
  * --help and of the README's table. */
 #include "flag_table.h"

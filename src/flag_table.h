@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The command-line flags as data: one entry a flag with its name, default,
  * bounds or allowed values, the config field it sets, how its value is read
  * and its help. The parser, --help and the README's flags table all come

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Command-line flags. Exporter conventions: --flag=value or --flag value,
  * a bad flag or value is one line on stderr and exit status 2. */
 #include "flags.h"

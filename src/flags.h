@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Command-line flags in the Prometheus exporter style (--web.listen-address
  * and friends). Parsing is pure: it fills a config or explains the error. */
 #ifndef FLAGS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A small open-addressing hash map from 64-bit ids to pointers. */
 #include "idmap.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Removed cgroups: shown, then freed. */
 #include "lifecycle.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Removed cgroups: each is shown in the scrape that notices its removal and
  * in the next one (so events that came in between are shown too), and as
  * long as sockets of it are counted; then its slot (kernel/slots.h) and its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One-line log messages on stderr. */
 #include "log.h"
 

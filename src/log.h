@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One-line log messages on stderr, prefixed with the program name. */
 #ifndef LOG_H
 #define LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* cgroup_tcp_exporter: parse flags, load and attach the BPF programs, drop
  * privileges, serve /metrics until SIGINT or SIGTERM, then detach everything
  * and exit 0. */

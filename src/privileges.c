@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Giving up privileges after start, with libcap: the user switch, the
  * capability sets, the bounding and ambient sets, then a check that nothing
  * is left. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Least privilege: what the exporter holds at start, and giving all of it up
  * (capabilities, and root with --runas) once the programs are attached and
  * the listening sockets are open. */

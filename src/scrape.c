@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One scrape: snapshot the maps, attach cgroup names, hand it over. */
 #include "scrape.h"
 

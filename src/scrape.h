@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One scrape: read the maps and name each cgroup, under a lock that
  * serializes scrapes, into a snapshot the response owns; nothing renders
  * while reading kernel state, and no lock is held while a client reads. */

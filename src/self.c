@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The exporter's own metrics, read at scrape time. */
 #include "self.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The exporter's own metrics: build, last scrape time, BPF programs and
  * maps, the cgroup cache, and the process (as Prometheus clients report it). */
 #ifndef SELF_H

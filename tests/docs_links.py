@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Every relative link in README.md and docs/*.md leads somewhere: the file
 or directory exists, and a #fragment names a heading of the target as
 GitHub spells its anchors.

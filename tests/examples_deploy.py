@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Checks the deployment files under deploy/ without deploying them.
 
 Every Kubernetes YAML document parses and has apiVersion, kind and

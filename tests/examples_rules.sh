@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Checks the example Prometheus rules: syntax (promtool check rules) and
 # their unit tests (promtool test rules).
 # Usage: examples_rules.sh PROMTOOL SOURCE_ROOT

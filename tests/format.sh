@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Every C source follows .clang-format.
 set -euo pipefail
 cd "$(dirname "$0")/.."

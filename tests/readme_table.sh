@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The README's generated tables must be exactly what their generators print.
 # Each NAME=GENERATOR names the table between the README's lines
 # `<!-- NAME-table:begin ... -->` and `<!-- NAME-table:end -->`.

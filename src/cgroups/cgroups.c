@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* cgroup id -> path resolution with a cache. */
 #include "cgroups.h"
 

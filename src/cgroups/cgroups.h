@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* cgroup id -> path, relative to the cgroup2 root. An id is the inode number
  * of the cgroup's directory. Names are cached for the exporter's lifetime.
  * The cgroups of the start are named by a walk of the tree; later ones by

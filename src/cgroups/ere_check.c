@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A validating reader of POSIX extended regexes: alternations of branches
  * of pieces, a piece an atom with repetitions. It sizes what regcomp will
  * build and refuses the constructs it cannot size or that cost too much. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Limits on the POSIX extended regexes of --cgroup.include/--cgroup.exclude
  * before glibc's regcomp sees them. regcomp unrolls bounded repetitions
  * into copies and computes epsilon closures over them, so short patterns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Include and exclude regexes on cgroup paths. */
 #include "filter.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* --cgroup.include and --cgroup.exclude: POSIX extended regexes that must
  * match a whole cgroup path. */
 #ifndef FILTER_H

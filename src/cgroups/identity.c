@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Container and pod identity from cgroup paths and kubelet log links. */
 #include "identity.h"
 

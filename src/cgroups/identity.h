@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Who a cgroup is: the container and Kubernetes pod a cgroup path belongs
  * to, for Docker, containerd, CRI-O and Podman under the systemd and the
  * cgroupfs drivers. Pure functions of the path; no I/O. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Kubernetes names from the kubelet's log links. */
 #include "kubelet.h"
 

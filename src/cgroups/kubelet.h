@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Kubernetes names of containers without the API server: the kubelet's log
  * links, <pod>_<namespace>_<container>-<id>.log, in one directory. */
 #ifndef KUBELET_H

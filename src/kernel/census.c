@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The start-up census of existing sockets, in every network namespace. */
 #include "census.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The start-up census: runs the iter/tcp program once in every network
  * namespace of the host, so sockets that existed before the exporter
  * started are in the state gauge. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Reads the per-cgroup maps into a snapshot. */
 #include "collect.h"
 

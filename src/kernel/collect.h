@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Reads the per-cgroup maps into one snapshot per cgroup, summing the CPUs
  * of per-CPU maps and keeping each array's value packed (only its nonzero
  * words): the slots map says which slot of the value arrays each cgroup

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Loads and attaches the BPF programs. */
 #include "loader.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Loads the BPF programs into the running kernel and attaches them: checks
  * privileges and BTF first, skips tracepoints the kernel lacks, and explains
  * failures in one line. */

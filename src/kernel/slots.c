@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Slots: seeded, freed, recycled. */
 #include "slots.h"
 

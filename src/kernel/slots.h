@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The user side of the slot allocator (the programs' side is slot_claim
  * and the per-CPU cache in bpf/counters.bpf.h): gives the special keys
  * their slots before any program runs, takes slots away from freed cgroups,

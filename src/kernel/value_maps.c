@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The table of the per-cgroup value maps. */
 #include "value_maps.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The per-cgroup value maps, described once: each is an array of values
  * indexed by slot, and this table says which BPF map it is, how large its
  * value is, whether each CPU has its own copy, and where the value goes in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Basic authentication. bcrypt is slow on purpose (about 45 ms of CPU at cost
  * 10 here), so each check's result is remembered under an HMAC-SHA256 of user
  * and password, keyed with random bytes drawn at start (the password itself

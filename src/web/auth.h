@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* HTTP basic authentication against the web config's bcrypt hashes, with
  * results remembered so that a scrape every second costs no bcrypt. */
 #ifndef AUTH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* gzip compression of a response body with zlib's streaming deflate. */
 #include "gzip.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* gzip compression of a response body as it is made (zlib, gzip framing):
  * input in pieces, output into whatever room the caller has. */
 #ifndef GZIP_H

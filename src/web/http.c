@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The HTTP endpoint, on libmicrohttpd's internal threads. */
 #include "http.h"
 

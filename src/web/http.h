@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The HTTP endpoint (libmicrohttpd): the metrics path with content
  * negotiation and gzip, a small index page, 404 for other paths, 405 for
  * methods other than GET and HEAD, 503 past --web.max-requests scrapes;

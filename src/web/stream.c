@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A response body rendered and compressed a piece at a time. */
 #include "stream.h"
 

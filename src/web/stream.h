@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One scrape's response body, made as the HTTP server asks for it: rendered
  * from the scrape's snapshot a bounded piece at a time into a reused
  * buffer, and gzipped on the way when asked, so neither the plain nor the

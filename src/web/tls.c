@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* HTTPS for the HTTP server. libmicrohttpd loads the certificate, key and
  * client CA into GnuTLS; the client certificate policy is set on each
  * connection's GnuTLS session as it starts (libmicrohttpd only asks for a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* HTTPS for the HTTP server: libmicrohttpd's TLS (GnuTLS) set up from the
  * web config, with exporter-toolkit's client certificate policies. */
 #ifndef TLS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Parses the --web.config.file with libyaml, as strictly as exporter-toolkit
  * does (unknown or repeated keys are errors). Keys of exporter-toolkit that
  * the exporter does not implement are refused by name rather than ignored,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The --web.config.file: TLS and basic authentication in the Prometheus
  * exporter-toolkit format. Parsing is pure (a memory buffer in, a config or
  * one line of error out); loading also reads the files it names. */

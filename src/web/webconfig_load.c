@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Loads the --web.config.file: the file, then the certificate, key and CA
  * files it names, all read into memory at start and checked as the server
  * will use them. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Shared parts of the benchmark commands in tests/bench (prog_cost,
 workload_cost, run): the build directories and building them, stopping
 processes, the kernel's per-program BPF statistics, timed GETs, tables and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What naming a new cgroup costs when the kernel did not report its path
  * (src/cgroups/cgroups.c): a scrape that meets such an id walks the cgroup tree
  * once, as the start does. Makes a tree of N cgroups

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* Baseline for the per-event cost: tp_btf programs that do nothing, on the
  * tracepoints the exporter uses. What bpf_stats reports for them is the cost
  * of the hook and of the stats themselves. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Loads and attaches the empty tp_btf programs of empty.bpf.c (skipping any
  * whose tracepoint this kernel lacks), prints "ready", and keeps them attached
  * until SIGINT or SIGTERM. The per-event cost baseline for prog_cost. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Summary statistics of paired A/B ratios for the benchmarks: median,
 quartiles and a distribution-free confidence interval of the median.
 

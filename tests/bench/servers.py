@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The real servers and load generators of the benchmarks: nginx from a
 temporary configuration, an iperf3 server, node_exporter, and wrk and iperf3
 client runs. Each is a foreground child process on a free 127.0.0.1 port,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """tests/bench/run --quick makes a complete, sane report: every section of
 its BENCH_JSON filled, in the documented shape, with positive figures.
 Whether the figures meet their targets is for the report to say, never for

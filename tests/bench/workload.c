@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Loopback TCP workload for prog_cost: repeats a cycle of 64-byte ping-pong
  * on one TCP_NODELAY connection, a bulk transfer on another, short
  * connections, aborts (SO_LINGER 0) and connects to a closed port, until the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Reading back exposition lines, strictly. */
 #include "exposition.h"
 

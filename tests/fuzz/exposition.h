@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A strict reader of the exposition text the renderer writes, for checking
  * it: sample lines split into name, labels (unescaped) and value, and the
  * escaping of label values and HELP text undone. Anything the Prometheus

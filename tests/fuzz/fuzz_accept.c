@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The Accept header: OpenMetrics only when the client asks for it, and the
  * choice survives rewrites that keep the header's meaning (letter case,
  * spaces, element order, an element of q=0 more). */

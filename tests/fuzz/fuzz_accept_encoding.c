@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The Accept-Encoding header: gzip only when the client allows it, and the
  * choice survives rewrites that keep the header's meaning (letter case,
  * spaces, other codings); a later gzip element decides. */

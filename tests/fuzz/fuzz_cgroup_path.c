@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Container id and pod UID from a cgroup path: what is found is well formed
  * and stands in the path, and the answer does not change with empty path
  * components, sub-cgroups below the container, or a leading slash. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Label value and HELP text escaping: reading the escaped text back gives
  * the input (ill-formed UTF-8 shown as U+FFFD, the result valid UTF-8), no
  * raw newline or unescaped quote is left to end a line or a label value

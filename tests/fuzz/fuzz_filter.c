@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* --cgroup.include/--cgroup.exclude: any pattern compiles quickly or is
  * refused with a reason (a slow one trips libFuzzer's timeout or memory
  * limit), and a pattern that spells a path literally matches that path. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Command-line flags: the input is argv, one argument per NUL-separated
  * piece. A bad command line gets one line of error; a good one gives a
  * config within the documented bounds that the same flags, written out

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Kubelet log link names, <pod>_<namespace>_<container>-<id>.log: a name
  * that parses is rebuilt exactly from its parts, and a name built from
  * valid parts parses back into them. */

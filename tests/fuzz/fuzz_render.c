@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Rendering rows with any label values and any counter, gauge and
  * histogram values, and exporter samples with any labels and doubles, in
  * both formats, from a snapshot a piece of any size at a time: the output is

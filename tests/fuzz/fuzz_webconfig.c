@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The --web.config.file parser: any text is refused with one line, or gives
  * a config that keeps the rules (TLS only with a certificate and a key, a CA
  * wherever client certificates are checked, whole bcrypt hashes, distinct

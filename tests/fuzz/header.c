@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Rewrites of comma-separated header values. */
 #include "header.h"
 

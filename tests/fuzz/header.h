@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Rewrites of an HTTP list header (comma-separated elements) that must not
  * change what content negotiation picks: the harnesses of Accept and
  * Accept-Encoding compare the answers for the original and the rewrite. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Cutting fuzz inputs into strings and bytes; failing properties loudly. */
 #include "input.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Cutting one fuzz input into the pieces a harness needs: C strings (NUL
  * separates them, as in argv and in the kernel's names) and raw bytes. */
 #ifndef FUZZ_INPUT_H

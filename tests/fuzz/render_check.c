@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The expected output of a scene, line by line, against the real one. */
 #include "render_check.h"
 

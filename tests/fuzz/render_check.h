@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Reads rendered exposition text back against the scene it was rendered
  * from: every line in the order the catalogue gives, every label value and
  * number as it went in (ill-formed UTF-8 as U+FFFD, empty identity labels

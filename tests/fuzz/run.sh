@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Runs one libFuzzer harness for a bounded time on its committed corpus.
 # Usage: run.sh NAME HARNESS CORPUS DICT MAX_LEN CRASH_DIR
 #   FUZZ_SECONDS     how long to fuzz (default 15)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration test: the exporter's command line, exit codes and HTTP surface.
 
 Checks what an operator meets before any metric: bad flags (exit 2, one

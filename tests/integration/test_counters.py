@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration test: exact per-cgroup TCP counters from real traffic.
 
 Two test "containers" (cgroup2 children `client` and `server` sharing one

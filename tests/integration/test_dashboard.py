@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration test: the Grafana dashboard in examples/grafana/.
 
 - The JSON parses; every panel and every target uses the ${datasource}

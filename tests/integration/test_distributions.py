@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration test: the live-connection gauge and the histograms.
 
 Known TCP workloads run in test cgroup pairs (client and server cgroups in

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration test: the exporter in a hostile environment.
 
 Below a parent cgroup `ctcp-hostile-<pid>`, with every TCP connect made in a

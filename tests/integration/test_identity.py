@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration test: who a series belongs to, which cgroups are shown, and
 what happens to removed cgroups.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration test: once started, the exporter holds no privilege, and
 still does its whole job.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration test: what scrapers meet on /metrics.
 
 - Content negotiation: Accept with q-values picks OpenMetrics 1.0 or text

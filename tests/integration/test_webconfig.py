@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration test: --web.config.file (TLS and basic authentication).
 
 A test CA, a server certificate and client certificates (one from another

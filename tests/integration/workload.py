@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """TCP workload run inside the integration test's "containers".
 
 Each role does a known, countable set of TCP things on 127.0.0.1 and prints

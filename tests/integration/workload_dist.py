@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """TCP workloads and a delay line for the distribution and gauge tests.
 
 Each role does a known set of TCP things and prints one JSON summary line on

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """TCP workloads for the identity, lifecycle, churn and hostile-tree tests.
 
 Roles:

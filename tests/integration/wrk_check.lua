@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-only
 -- wrk script for test_scrape.py: counts responses by status and checks that
 -- every 200 body is a whole exposition. Arguments (after `--`): the least
 -- body length, and a text every body must contain (the last family's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Basic authentication checks: hashes made by Go's bcrypt (exporter-toolkit's
  * test users) and by libxcrypt, results remembered so that repeated
  * credentials cost no bcrypt, wrong and unknown users refused. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* cgroup id -> path resolution against a fake cgroup tree (plain
  * directories, whose inode numbers stand for cgroup ids), and the search for
  * the cgroup2 mount in mountinfo. */

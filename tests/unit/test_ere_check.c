@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The limits on --cgroup.include/--cgroup.exclude patterns: the patterns
  * glibc's regcomp takes seconds and gigabytes on are refused with a reason,
  * the patterns people write pass. */

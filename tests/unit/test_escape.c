@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Label values and HELP text escaping for the text exposition format. */
 #include <stdarg.h>
 #include <stddef.h>

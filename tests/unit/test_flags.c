@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Flag parsing: defaults, the accepted forms, and one clear error per bad
  * flag or value. */
 #include <stdarg.h>

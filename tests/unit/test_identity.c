@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The cgroup path classifier against real-world layouts of each runtime and
  * driver (nested, truncated and malformed ones included), and kubelet log
  * link names. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The id map: inserts, lookups and removals that keep every other id
  * findable (linear probing without tombstones). */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Content negotiation: Accept (OpenMetrics or text) and Accept-Encoding. */
 #include <stdarg.h>
 #include <stddef.h>

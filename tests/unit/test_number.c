@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Numbers as text: the integer path for histogram sums must write exactly
  * what the double path (Go's shortest 'g') writes, for every magnitude and
  * both formats; integers must match printf. */

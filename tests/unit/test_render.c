@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Rendering of every catalogue family in the text format from a snapshot,
  * whole or a piece at a time, and the merge of rows that share a cgroup
  * name. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The web config parser: exporter-toolkit's examples, every setting, and one
  * clear line (with the line number) for each kind of bad file. */
 #include <stdarg.h>

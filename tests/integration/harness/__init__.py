@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The exporter's integration-test harness.
 
 A test "container" here is a cgroup2 child plus a network namespace. The

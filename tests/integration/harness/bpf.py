@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """BPF objects as the kernel lists them: those named like ours, those a
 process holds, whether a map has a key, and run-time statistics."""
 

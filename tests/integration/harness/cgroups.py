@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """cgroup2 for the tests: find the mount, make and remove a subtree, place
 commands in it, kill what runs in it, and make a cgroup active without a
 process of its own."""

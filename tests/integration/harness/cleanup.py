@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The one registry of what a test run made and must undo.
 
 Every resource the harness makes (cgroups, network namespaces, workload

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Names the tests share: metric families, content types, where the
 workload scripts are, and the ports and firewall of the workload.py
 "containers". Defined once; a test imports them from here."""

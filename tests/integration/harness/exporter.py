@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The exporter under test as a process: started with the flags a test
 chooses, ready once it answers a scrape, scraped (one connection per scrape
 or one kept alive), stopped with SIGTERM and released at cleanup."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Reading and checking what the exporter serves: samples parsed (by
 prometheus_client, or by hand where order, duplicates or speed matter),
 values and histograms picked out, and the rules of the text 0.0.4 and

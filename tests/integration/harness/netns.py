@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Network namespaces: a named one with loopback up, the host's as a
 stand-in, the kernel's TCP counters (/proc/net/snmp) of one or of every
 namespace, and two namespaces joined through a delay line."""

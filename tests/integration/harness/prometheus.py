@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Debian's prometheus binary as a real scraper of the exporter, queried
 through its HTTP API."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """What the workload scripts (workload*.py) share: the command line
 `ROLE [options]` with a --deadline, the run of one role under that
 deadline with its JSON summary, and socket helpers."""

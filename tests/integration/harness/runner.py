@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Running a test module as meson expects: what it needs (root, the
 exporter, tools), notes for the log, and main() with its exit status and
 the final cleanup."""

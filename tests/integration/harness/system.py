@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Commands, waiting for a condition, and what this host offers (free
 ports, IPv6 loopback, how a binary was built)."""
 

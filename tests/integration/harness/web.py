@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Single HTTP requests with exactly the headers a test chooses, and raw
 bytes on a connection."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A workload script (workload*.py) started as a process inside a cgroup
 and a network namespace: its stdout lines awaited, JSON requests sent to
 it, its summary read, and the process reaped at cleanup."""
