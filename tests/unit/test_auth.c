@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "auth.h"
+#include "web/auth.h"
 
 /* exporter-toolkit's test users: carol123 and dave123, made with Go. */
 #define CAROL "$2y$10$qRTBuFoULoYNA7AQ/F3ck.trZBPyjV64.oA4ZsSBCIWvXuvQlQTuu"

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroups.h"
+#include "cgroups/cgroups.h"
 
 static const char *cgroups_path(struct cgroups *cg, uint64_t id)
 {

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ere_check.h"
-#include "filter.h"
+#include "cgroups/ere_check.h"
+#include "cgroups/filter.h"
 
 static void expect_ok(const char *pattern)
 {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "identity.h"
+#include "cgroups/identity.h"
 
 #define ID  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define ID2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "webconfig.h"
+#include "web/webconfig.h"
 
 /* Hashes from exporter-toolkit's docs and tests (alice's is for alice123). */
 #define ALICE	   "$2y$12$1DpfPeqF9HzHJt.EWswy1exHluGfbhnn3yXhR7Xes6m3WJqFg0Wby"
