@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include "collect.h"
+#include "variants.h"
 
 struct cgroup_tcp_bpf;
 struct bpf_link;
@@ -15,7 +16,7 @@ struct bpf_program;
 
 struct loader {
 	struct cgroup_tcp_bpf *skel;
-	struct bpf_program *unused_variant; /* the other way to the same result */
+	struct variants variants;
 	struct bpf_link *links[LOADER_MAX_PROGS];
 	int nlinks;
 };
