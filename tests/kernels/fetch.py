@@ -7,6 +7,7 @@ downloaded, and only its /boot is kept (about 30 MB for the three). A cached ker
 `refresh` fetches again and keeps the newest.
 """
 
+import fcntl
 import glob
 import os
 import re
@@ -64,11 +65,17 @@ def version_key(path):
 
 
 def kernel(release, refresh=False, log=print):
-    """The release's kernel, fetched if the cache has none (or refresh)."""
+    """The release's kernel, fetched if the cache has none (or refresh).
+    Runs on the same machine take turns fetching."""
     have = cached(release)
     if have and not refresh:
         return have
-    fetch(release, log)
+    os.makedirs(cache_dir(), exist_ok=True)
+    with open(os.path.join(cache_dir(), ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        have = cached(release)
+        if not have or refresh:
+            fetch(release, log)
     return cached(release)
 
 

@@ -43,11 +43,15 @@ PLAN = "workload went to plan"
 ROWS = ([START] + FAMILY_ROWS
         + [NO_SOCKET_RESETS, REMOVAL, RUNAS, SHUTDOWN, EXPOSITION, PLAN])
 PASSING = ("exact", "limit")
+# Rows of what the kernel offers, below the checks.
+SEND_LENGTH = "sock_send_length tracepoint (6.3+)"
+NO_SOCKET_RESET_EVENT = "tcp_send_reset fires without a socket"
+FEATURES = (SEND_LENGTH, NO_SOCKET_RESET_EVENT)
 
 
 def parse_console(text):
     """({name: value} of one-line reports, {name: body} of sections)."""
-    values, sections, current, packed = {}, {}, None, set()
+    values, sections, current, packed, body = {}, {}, None, set(), []
     for raw in text.splitlines():
         line = raw.rstrip("\r")
         at = line.find("@@ctcp ")
@@ -139,10 +143,15 @@ class Run:
     def judge(self):
         """{row: (cell, [explanations])}"""
         if not self.started():
-            why = self.values.get("exporter-start-failed", "no report")
+            if "exporter-start-failed" in self.values:
+                why = f"exit status {self.values['exporter-start-failed']}"
+            elif "vm-timeout" in self.values:
+                why = f"the guest was killed after {self.values['vm-timeout']} s"
+            else:
+                why = "the guest never reported the start"
             log = self.sections.get("exporter-log", "").strip().splitlines()[-4:]
             out = {row: ("not run", []) for row in ROWS}
-            out[START] = ("fails", [f"exit status {why}", *log])
+            out[START] = ("fails", [why, *log])
             return out
         out = {START: self.cell([] if "has-kernel-config" not in self.values else
                                   ["a kernel config file was present in the guest"])}
@@ -335,7 +344,7 @@ class Run:
     def features(self):
         """What the kernel offers that decides the programs, for the table."""
         fired = self.values.get("kernel-send-reset-events")
-        return {"sock_send_length tracepoint (6.3+)":
-                "yes" if "has-sock-send-length" in self.values else "no",
-                "tcp_send_reset fires without a socket":
-                "-" if fired is None else "yes" if fired != "1" else "no"}
+        known = "kernel" in self.values
+        return {SEND_LENGTH:
+                "-" if not known else "yes" if "has-sock-send-length" in self.values else "no",
+                NO_SOCKET_RESET_EVENT: "-" if fired is None else "yes" if fired != "1" else "no"}
