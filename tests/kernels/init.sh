@@ -1,13 +1,15 @@
 #!/bin/busybox sh
 # /init of the kernel matrix's guest: mounts what a node has (proc, sys,
-# cgroup2, bpffs; no /boot, and no kernel config file anywhere), starts the
-# exporter as a user of its own, runs the workload in two cgroups, scrapes
-# at each step and removes a cgroup; then SIGTERM. Everything the host judges
+# cgroup2, bpffs; no /boot, and no kernel config file anywhere), starts two
+# exporters as a user of their own (default flags: per-CPU counters; and
+# --cgroup.max-per-cpu=0: the shared ones, changed with atomic adds), runs
+# the workload in two cgroups, scrapes both at each step and removes a
+# cgroup; then SIGTERM. Everything the host judges
 # goes to the console between "@@ctcp begin NAME" and "@@ctcp end NAME"
 # lines (scrapes gzipped and in base64 after "@@ctcp begin-gz NAME": the
 # serial port is the slowest part of a run), or on one "@@ctcp NAME VALUE"
-# line. /params (written by the host)
-# sets CONNS, BYTES, REFUSED and the ports.
+# line; those of the second exporter are named NAME@shared. /params
+# (written by the host) sets CONNS, BYTES, REFUSED and the ports.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /usr/bin /usr/sbin /sbin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -27,15 +29,19 @@ section() { # NAME FILE
 	cat "$2"
 	echo "@@ctcp end $1"
 }
-scrape() { # NAME
+scrape_one() { # NAME PORT
 	rm -f /tmp/scrape
-	if timeout 10 wget -q -O /tmp/scrape "http://127.0.0.1:$EXPORTER_PORT/metrics"; then
+	if timeout 10 wget -q -O /tmp/scrape "http://127.0.0.1:$2/metrics"; then
 		echo "@@ctcp begin-gz $1"
 		gzip -c /tmp/scrape | base64
 		echo "@@ctcp end $1"
 	else
 		say "$1-failed" 1
 	fi
+}
+scrape() { # NAME: both exporters, /tmp/scrape is the first one's
+	scrape_one "$1@shared" "$SHARED_PORT"
+	scrape_one "$1" "$EXPORTER_PORT"
 }
 # NAME COUNT [PATTERN]: COUNT scrapes 0.3 s apart, NAME-1 to NAME-COUNT;
 # with PATTERN, they stop at the first that has no line matching it.
@@ -50,6 +56,7 @@ scrapes() {
 }
 finish() {
 	section exporter-log /tmp/exporter.log
+	section exporter-log@shared /tmp/exporter-shared.log
 	dmesg | grep -i -E 'bpf|verifier|warn|error|bug|oops' > /tmp/dmesg
 	section dmesg /tmp/dmesg
 	say done 1
@@ -81,27 +88,36 @@ mkdir /sys/fs/cgroup/client /sys/fs/cgroup/server
 tracing=/sys/kernel/tracing
 mount -t tracefs tracefs $tracing && echo 1 > $tracing/events/tcp/tcp_send_reset/enable
 
-# The exporter, as a node runs it, then as the user of --runas.
+# The exporters, as a node runs them, then as the user of --runas.
+started() { # PID PORT SUFFIX: whether it serves (up to 30 s); reports why not
+	i=0
+	until timeout 5 wget -q -O /dev/null "http://127.0.0.1:$2/metrics"; do
+		if ! kill -0 $1 2>/dev/null; then
+			wait $1
+			say "exporter-start-failed$3" $?
+			return 1
+		fi
+		i=$((i + 1))
+		if [ $i -gt 300 ]; then
+			say "exporter-start-failed$3" timeout
+			return 1
+		fi
+		sleep 0.1
+	done
+	say "exporter-started$3" 1
+	say "exporter-uid$3" "$(grep '^Uid:' /proc/$1/status | tr -s '\t ' ' ')"
+}
 /cgroup_tcp_exporter --web.listen-address="127.0.0.1:$EXPORTER_PORT" --runas=ctcp \
 	> /tmp/exporter.log 2>&1 &
 exporter=$!
-i=0
-until timeout 5 wget -q -O /dev/null "http://127.0.0.1:$EXPORTER_PORT/metrics"; do
-	if ! kill -0 $exporter 2>/dev/null; then
-		wait $exporter
-		say exporter-start-failed $?
-		finish
-	fi
-	i=$((i + 1))
-	if [ $i -gt 300 ]; then
-		say exporter-start-failed timeout
-		finish
-	fi
-	sleep 0.1
-done
-say exporter-started 1
-mark exporter-started
-say exporter-uid "$(grep '^Uid:' /proc/$exporter/status | tr -s '\t ' ' ')"
+/cgroup_tcp_exporter --web.listen-address="127.0.0.1:$SHARED_PORT" --runas=ctcp \
+	--cgroup.max-per-cpu=0 > /tmp/exporter-shared.log 2>&1 &
+shared=$!
+failed=0
+started $exporter "$EXPORTER_PORT" "" || failed=1
+started $shared "$SHARED_PORT" @shared || failed=1
+[ $failed = 0 ] || finish
+mark exporters-started
 scrape baseline
 cat /proc/net/snmp > /tmp/snmp-before
 
@@ -147,9 +163,11 @@ scrape removed
 scrapes gone 10 'cgroup="/client"'
 
 mark scraped-gone
-kill -TERM $exporter
+kill -TERM $exporter $shared
 wait $exporter
 say exporter-exit $?
-mark exporter-exited
+wait $shared
+say exporter-exit@shared $?
+mark exporters-exited
 say bpffs-left "$(ls -A /sys/fs/bpf | wc -l)"
 finish

@@ -5,7 +5,8 @@ integration tests judge them (their constants and parsers are reused).
 A check gives one cell of the matrix: "exact", "missing" (no series at
 all), "wrong" (series with other values), "limit" (a documented kernel
 limit, allowed) or "not run"; and the lines that explain a cell other than
-exact.
+exact. The guest runs two exporters on the same traffic (EXPORTERS); a
+cell of the matrix is the worse of their two.
 """
 
 import base64
@@ -24,7 +25,12 @@ from test_distributions import (CONNECTIONS, HANDSHAKE, IO_SIZE, LIFETIME, RTT, 
 N, K, M = host.N, host.K, host.M
 PARAMS = {"CONNS": N, "BYTES": K, "REFUSED": M, "PORT": 5001, "CLOSED_PORT": 5002,
           "DROPPED_PORT": 5003, "RESET_PORT": 5004, "HOLD_PORT": 5005,
-          "EXPORTER_PORT": 9437}
+          "EXPORTER_PORT": 9437, "SHARED_PORT": 9438}
+# The guest's exporters, by the suffix of their reports: "" runs with the
+# default flags (per-CPU send and receive counters), "shared" with
+# --cgroup.max-per-cpu=0 (shared ones, changed with atomic adds).
+EXPORTERS = {"": "default flags", "shared": "--cgroup.max-per-cpu=0"}
+RANK = ("exact", "limit", "not run", "missing", "wrong", "fails")
 LISTENERS = 4   # the server's exchange, reset, dropped and hold ports
 CLIENT, SERVER = "/client", "/server"
 ROLES = {CLIENT: "client", SERVER: "server"}
@@ -102,12 +108,43 @@ def gauge(samples, label):
     return {s: int(harness.value(samples, CONNECTIONS, cgroup=label, state=s)) for s in STATES}
 
 
-class Run:
-    """One guest run: its console parsed, its checks made on demand."""
+def exporter_view(reports, exporter):
+    """The reports of one exporter, under their plain names, with those
+    common to both (the kernel's, the workload's)."""
+    view = {k: v for k, v in reports.items() if "@" not in k}
+    if exporter:
+        view = {k: v for k, v in view.items() if f"{k}@{exporter}" not in reports
+                and not k.startswith(("exporter-", "baseline", "live-", "closed-", "removed",
+                                      "gone-"))}
+        view.update({k.split("@")[0]: v for k, v in reports.items()
+                     if k.endswith("@" + exporter)})
+    return view
 
-    def __init__(self, name, console):
+
+def combine(runs):
+    """{row: (the worse cell, explanations named by exporter)} over the
+    Runs of one guest."""
+    out = {}
+    for row in ROWS:
+        cells = [(run, run.judge()[row]) for run in runs]
+        worst = max((cell for _, (cell, _) in cells), key=RANK.index)
+        why = [f"{EXPORTERS[run.exporter]}: {line}" for run, (_, lines) in cells
+               for line in lines]
+        out[row] = (worst, why)
+    return out
+
+
+class Run:
+    """One exporter in one guest run: its part of the console, its checks
+    made on demand."""
+
+    def __init__(self, name, console, exporter=""):
         self.name = name
-        self.values, self.sections = parse_console(console)
+        self.exporter = exporter
+        values, sections = parse_console(console)
+        self.values = exporter_view(values, exporter)
+        self.sections = exporter_view(sections, exporter)
+        self.verdicts = None
         self.notes = []
         self.scrapes = {}
         for key, body in self.sections.items():
@@ -142,6 +179,11 @@ class Run:
 
     def judge(self):
         """{row: (cell, [explanations])}"""
+        if self.verdicts is None:
+            self.verdicts = self.checks()
+        return self.verdicts
+
+    def checks(self):
         if not self.started():
             if "exporter-start-failed" in self.values:
                 why = f"exit status {self.values['exporter-start-failed']}"
