@@ -33,7 +33,6 @@ EXPORTERS = {"": "default flags", "shared": "--cgroup.max-per-cpu=0"}
 RANK = ("exact", "limit", "not run", "missing", "wrong", "fails")
 LISTENERS = 4   # the server's exchange, reset, dropped and hold ports
 CLIENT, SERVER = "/client", "/server"
-ROLES = {CLIENT: "client", SERVER: "server"}
 FREED = "cgroup_tcp_exporter_cgroups_freed_total"
 ATTACHED = "cgroup_tcp_exporter_program_attached"
 
