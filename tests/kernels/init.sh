@@ -89,7 +89,7 @@ tracing=/sys/kernel/tracing
 mount -t tracefs tracefs $tracing && echo 1 > $tracing/events/tcp/tcp_send_reset/enable
 
 # The exporters, as a node runs them, then as the user of --runas.
-started() { # PID PORT SUFFIX: whether it serves (600 tries, a minute or more); reports why not
+started() { # PID PORT SUFFIX: serving within 600 tries? Reports why not
 	i=0
 	until timeout 5 wget -q -O /dev/null "http://127.0.0.1:$2/metrics"; do
 		if ! kill -0 $1 2>/dev/null; then
