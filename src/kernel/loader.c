@@ -332,7 +332,7 @@ int loader_start(struct loader *l, const struct loader_capacity *cap)
 	/* No kernel config file says HZ on most distributions' nodes. */
 	hz = probe_hz();
 	if (hz)
-		log_debug("the kernel's clock ticks at %u Hz", hz);
+		log_info("the kernel's clock ticks at %u Hz (measured)", hz);
 	else
 		log_warn("cannot measure the kernel's HZ: RTT is sampled only when connections "
 			 "leave ESTABLISHED, and retried handshakes count their last round trip");
