@@ -288,9 +288,9 @@ static int load_attach(struct loader *l, const struct btf *vmlinux,
 	l->skel->rodata->ctcp_hz = hz;
 	err = cgroup_tcp_bpf__load(l->skel);
 	if (err && l->variants.fexit && strstr(failed_program, "_fexit")) {
-		log_warn("the kernel cannot take BPF program %s (%s, needs %s): sent and received "
-			 "bytes stay off",
-			 failed_program, strerror(-err), variants_needs(failed_program));
+		log_warn("the kernel cannot take BPF program %s, which needs %s (%s): sent and "
+			 "received bytes stay off",
+			 failed_program, variants_needs(failed_program), strerror(-err));
 		return RETRY_WITHOUT_FEXIT;
 	}
 	if (err) {

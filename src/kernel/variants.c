@@ -46,6 +46,7 @@ static int func_params(const struct btf *vmlinux, const char *name)
  * whose inserts do. Only the chosen table is created. */
 static void choose_state(struct cgroup_tcp_bpf *skel, struct variants *v)
 {
+	static int said;
 	bool atomics = probe_atomics();
 
 	drop(v, atomics ? skel->progs.ctcp_set_state_hash : skel->progs.ctcp_set_state);
@@ -53,7 +54,8 @@ static void choose_state(struct cgroup_tcp_bpf *skel, struct variants *v)
 	bpf_map__set_autocreate(atomics ? skel->maps.ctcp_sockets_hash : skel->maps.ctcp_sockets,
 				false);
 	v->census = atomics ? skel->progs.ctcp_census : skel->progs.ctcp_census_hash;
-	if (!atomics)
+	/* Said once, though a start without fexit programs chooses again. */
+	if (!atomics && !said++)
 		log_info("the kernel has no BPF compare-and-swap (Linux 5.12+): the socket table "
 			 "is a hash");
 }
