@@ -69,65 +69,56 @@ static int64_t jiffies(int fd)
 	return run.retval;
 }
 
-/* Runs until jiffies move: the tick's jiffies and time, to the run's
- * duration. False after 100 ms without a tick. */
-static bool next_tick(int fd, int64_t *j, int64_t *t)
-{
-	int64_t first = jiffies(fd), start = now_ns();
-
-	while (first >= 0 && now_ns() - start < 100000000) {
-		*j = jiffies(fd);
-		*t = now_ns();
-		if (*j < 0)
-			return false;
-		if (*j != first)
-			return true;
-	}
-	return false;
-}
-
 /* The HZ values kernel/Kconfig.hz offers (every architecture this builds
- * for), and the two some ARM boards fix: 20% apart or more, so the few
- * percent that a late timer tick (a busy host, a virtual machine) adds to
- * the measurement cannot pick the wrong one. */
+ * for), and the two some ARM boards fix: 16% apart or more. */
 static const unsigned int hz_choices[] = {100, 200, 250, 300, 500, 1000};
+#define CHOICES (sizeof(hz_choices) / sizeof(hz_choices[0]))
 
-/* The choice nearest to a measured rate; *error is how far off, relative. */
-static unsigned int nearest_hz(double hz, double *error)
+/* The kernel sets jiffies from its clock, floor((now - base) / tick), at
+ * ticks that may come late (a busy host, a virtual machine) but never
+ * early: so t - jiffies * tick >= base at any time t after they were read,
+ * and it is close to base right after a tick that came on time. With the right tick length
+ * that lower bound is the same early and late in a run of samples; with
+ * another it drifts by the difference times the time between them (16% of
+ * 40 ms or more here, a few ms). The runs go on without a pause for 60 ms,
+ * so that the CPU never idles, when its jiffies could lag. */
+static unsigned int measure_hz(int fd)
 {
+	const int64_t span = 60000000;
+	double early[CHOICES], late[CHOICES], best_drift = 1e18;
+	int64_t start = now_ns(), j0 = jiffies(fd), t;
 	unsigned int best = 0;
 
-	*error = 1e9;
-	for (size_t i = 0; i < sizeof(hz_choices) / sizeof(hz_choices[0]); i++) {
-		double e = hz > hz_choices[i] ? hz / hz_choices[i] - 1 : hz_choices[i] / hz - 1;
+	for (size_t i = 0; i < CHOICES; i++)
+		early[i] = late[i] = 1e18;
+	while (j0 >= 0 && now_ns() - start < span) {
+		int64_t j = jiffies(fd);
+		double *lower;
 
-		if (e < *error) {
-			*error = e;
+		/* After the run: jiffies were read before t, so their bound holds
+		 * whatever delayed the run or the clock read. */
+		t = now_ns();
+		lower = t - start < span / 3 ? early : t - start > 2 * span / 3 ? late : NULL;
+
+		if (j < 0)
+			return 0;
+		for (size_t i = 0; lower && i < CHOICES; i++) {
+			double phase =
+			    (double)(t - start) - (double)(uint32_t)(j - j0) * 1e9 / hz_choices[i];
+
+			if (phase < lower[i])
+				lower[i] = phase;
+		}
+	}
+	for (size_t i = 0; i < CHOICES; i++) {
+		double drift = late[i] > early[i] ? late[i] - early[i] : early[i] - late[i];
+
+		if (early[i] < 1e18 && late[i] < 1e18 && drift < best_drift) {
+			best_drift = drift;
 			best = hz_choices[i];
 		}
 	}
 	return best;
-}
-
-/* From one tick to another at least 40 ms later: both edges are known to
- * the duration of a test run, a few microseconds, unless the tick itself
- * came late; a measurement that lands between two choices is taken again. */
-static unsigned int measure_hz(int fd)
-{
-	const struct timespec pause = {0, 40000000};
-	unsigned int hz = 0;
-
-	for (int attempt = 0; attempt < 3; attempt++) {
-		int64_t j1, t1, j2, t2;
-		double error;
-
-		if (!next_tick(fd, &j1, &t1) || nanosleep(&pause, NULL) || !next_tick(fd, &j2, &t2))
-			return 0;
-		hz = nearest_hz((double)(uint32_t)(j2 - j1) * 1e9 / (double)(t2 - t1), &error);
-		if (error < 0.08)
-			break;
-	}
-	return hz;
 }
 
 unsigned int probe_hz(void)
