@@ -77,14 +77,15 @@ static const unsigned int hz_choices[] = {100, 200, 250, 300, 500, 1000};
 /* The kernel sets jiffies from its clock, floor((now - base) / tick), at
  * ticks that may come late (a busy host, a virtual machine) but never
  * early: so t - jiffies * tick >= base at any time t after they were read,
- * and it is close to base right after a tick that came on time. With the right tick length
- * that lower bound is the same early and late in a run of samples; with
- * another it drifts by the difference times the time between them (16% of
- * 40 ms or more here, a few ms). The runs go on without a pause for 60 ms,
- * so that the CPU never idles, when its jiffies could lag. */
+ * and it is close to base right after a tick that came on time. With the
+ * right tick length that lower bound is the same in the first and the last
+ * third of 150 ms of samples; with another it drifts by 16% or more of the
+ * 100 ms between them, as long as one tick in each third came within a few
+ * ms of its time. The runs go on without a pause, so that the CPU never
+ * idles, when its jiffies could lag. */
 static unsigned int measure_hz(int fd)
 {
-	const int64_t span = 60000000;
+	const int64_t span = 150000000;
 	double early[CHOICES], late[CHOICES], best_drift = 1e18;
 	int64_t start = now_ns(), j0 = jiffies(fd), t;
 	unsigned int best = 0;
