@@ -26,9 +26,13 @@ struct {
 	__type(value, __u32);
 } ctcp_slots SEC(".maps") __weak;
 
-/* Slots freed by user space (values zeroed), ready for another cgroup. */
+/* Slots ready for a new cgroup: user space fills it with every slot at
+ * start, the lowest on top, and puts back the slots it frees (values
+ * zeroed). A stack, so that a freed slot is taken before a never used one.
+ * Taking a slot is one pop: no atomic fetch-add, which kernels before 5.12
+ * lack. */
 struct {
-	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(type, BPF_MAP_TYPE_STACK);
 	__uint(max_entries, CTCP_MAX_CGROUPS);
 	__type(value, __u32);
 } ctcp_free_slots SEC(".maps") __weak;
@@ -118,13 +122,13 @@ const volatile __u32 ctcp_nslots __weak = CTCP_MAX_CGROUPS;
 const volatile __u32 ctcp_socket_bucket_mask __weak = CTCP_MAX_SOCKETS / CTCP_SOCKET_WAYS - 1;
 /* Entries of ctcp_io, set at load time. */
 const volatile __u32 ctcp_io_percpu_slots __weak = CTCP_MAX_CGROUPS;
-/* The next slot never used yet. */
-__u32 ctcp_next_slot __weak = CTCP_FIRST_FREE_SLOT;
 /* Bumped by user space whenever it frees slots, which invalidates every
  * cache entry. Never 0: that marks an entry being written. */
 __u32 ctcp_slot_epoch __weak = 1;
 
-extern int CONFIG_HZ __kconfig;
+/* The kernel's HZ, jiffies per second, measured by user space at load time:
+ * the kernel's config file, which says it, is often not installed. */
+const volatile __u32 ctcp_hz __weak = 0;
 
 #define READ_ONCE_U32(x)     (*(volatile __u32 *)&(x))
 #define READ_ONCE_U64(x)     (*(volatile __u64 *)&(x))
@@ -151,21 +155,14 @@ static __always_inline void count_stat(__u32 field)
 		stats[field]++;
 }
 
-/* A new cgroup's slot: a freed one, else one never used; entered in
- * ctcp_slots unless another CPU entered this cgroup first. False when every
- * slot is taken. */
+/* A new cgroup's slot, entered in ctcp_slots unless another CPU entered
+ * this cgroup first. False when every slot is taken. */
 static __always_inline bool slot_claim(__u64 cgid, __u32 *out)
 {
 	__u32 slot, *found;
 
-	if (bpf_map_pop_elem(&ctcp_free_slots, &slot)) {
-		/* Read first, so that a full table stops moving the counter. */
-		if (READ_ONCE_U32(ctcp_next_slot) >= ctcp_nslots)
-			return false;
-		slot = __sync_fetch_and_add(&ctcp_next_slot, 1);
-		if (slot >= ctcp_nslots)
-			return false;
-	}
+	if (bpf_map_pop_elem(&ctcp_free_slots, &slot) || slot >= ctcp_nslots)
+		return false;
 	if (bpf_map_update_elem(&ctcp_slots, &cgid, &slot, BPF_NOEXIST) == 0) {
 		*out = slot;
 		return true;

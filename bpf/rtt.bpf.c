@@ -17,7 +17,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 static __always_inline void probe(const struct sock *sk, const struct tcp_sock *tp)
 {
-	__u32 now, hz = CONFIG_HZ;
+	__u32 now, hz = ctcp_hz;
 
 	if (!hz)
 		return;

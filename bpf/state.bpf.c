@@ -2,8 +2,24 @@
 /* Connection lifecycle from sock:inet_sock_set_state: handshakes completed
  * and how long they took, outbound handshakes that failed (and why),
  * established connections closed and how long they lived, and the number of
- * sockets in each state. Also the existing sockets' census at start. */
+ * sockets in each state. Also the existing sockets' census at start. Each
+ * comes in two variants that keep the per-socket state differently; the
+ * loader loads the one the kernel can take. */
 #include "counters.bpf.h"
+
+/* The socket table of kernels without BPF compare-and-swap (before 5.12):
+ * a preallocated hash keyed by the socket's id, whose insert with
+ * BPF_NOEXIST gives an entry to one program only. About three times the
+ * memory of ctcp_sockets and a hash lookup per state change; the loader
+ * creates only one of the two. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CTCP_MAX_SOCKETS);
+	__type(key, __u64);
+	__type(value, struct ctcp_sock);
+} ctcp_sockets_hash SEC(".maps");
+
+#define EEXIST 17
 
 #define ECONNREFUSED 111
 #define ETIMEDOUT    110
@@ -50,11 +66,12 @@ static __always_inline __u32 state_slot(__u32 state)
 }
 
 /* A number that names the socket while it lives: its address, as an
- * offset from a fixed one, because the verifier lets a pointer become a
- * number only as the difference of two pointers. Never 0. */
-static __always_inline __u64 sock_id(const void *sk)
+ * offset from a fixed one (the variant's socket table), because the
+ * verifier lets a pointer become a number only as the difference of two
+ * pointers. Never 0. */
+static __always_inline __u64 sock_id(const void *sk, const bool hashed)
 {
-	return (__u64)((long)sk - (long)&ctcp_sockets);
+	return (__u64)((long)sk - (hashed ? (long)&ctcp_sockets_hash : (long)&ctcp_sockets));
 }
 
 /* The socket's bucket in the socket table: Fibonacci hashing of its address
@@ -116,6 +133,21 @@ static __always_inline struct ctcp_sock *sock_claim(struct ctcp_sock_bucket *b, 
 	return st;
 }
 
+/* sock_claim for the hash: the insert that finds the entry already there
+ * lost to another program, which counts the socket. */
+static __always_inline struct ctcp_sock *sock_insert(__u64 id)
+{
+	struct ctcp_sock fresh = {.state = TCP_CLOSE};
+	long err = bpf_map_update_elem(&ctcp_sockets_hash, &id, &fresh, BPF_NOEXIST);
+
+	if (err) {
+		if (err != -EEXIST)
+			count_stat(offsetof(struct ctcp_stats, socket_table_full) / sizeof(__u64));
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&ctcp_sockets_hash, &id);
+}
+
 /* Takes the socket's unit out of the gauge it is counted in. */
 static __always_inline void gauge_leave(struct ctcp_conn *c, __u32 slot, struct ctcp_sock *st)
 {
@@ -162,7 +194,7 @@ static __always_inline bool is_birth(int oldstate, int newstate)
 static __always_inline __u64 handshake_us(const struct tcp_sock *tp, struct ctcp_sock *st,
 					  __u32 direction)
 {
-	__u32 hz = CONFIG_HZ;
+	__u32 hz = ctcp_hz;
 
 	if (direction == CTCP_OUTBOUND && tp->total_retrans && st && st->since && hz)
 		return (bpf_jiffies64() - st->since) * (1000000 / hz);
@@ -216,26 +248,41 @@ static __always_inline void on_close(const struct sock *sk, struct ctcp_conn *c,
 	hist_add_atomic(&c->lifetime[direction], us / 1000, us);
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
+/* A socket's entry: *w is its way in bucket *b (table), or 0 if the hash
+ * holds it; -1 and NULL when it has none. *free is for sock_claim. */
+static __always_inline struct ctcp_sock *sock_entry(__u64 id, bool hashed,
+						    struct ctcp_sock_bucket **b, int *w, int *free)
 {
-	__u64 id = sock_id(sk);
-	struct ctcp_sock_bucket *b;
-	struct ctcp_sock *st = NULL;
+	struct ctcp_sock *st;
+
+	if (hashed) {
+		st = bpf_map_lookup_elem(&ctcp_sockets_hash, &id);
+		*w = st ? 0 : -1;
+		return st;
+	}
+	*w = sock_find(*b, id, free);
+	return *w >= 0 ? &(*b)->way[way_at(*w)] : NULL;
+}
+
+static __always_inline int set_state(const struct sock *sk, int oldstate, int newstate,
+				     const bool hashed)
+{
+	__u64 id = sock_id(sk, hashed);
+	struct ctcp_sock_bucket *b = NULL;
+	struct ctcp_sock *st;
 	struct ctcp_conn *c;
-	int w, free;
+	int w, free = -1;
 	__u32 slot;
 
 	if (!is_tcp(sk))
 		return 0;
 	slot = slot_of(cgroup_of(sk));
 	c = conn_at(slot);
-	b = bucket_of(id);
-	if (!c || !b)
+	if (!hashed)
+		b = bucket_of(id);
+	if (!c || (!hashed && !b))
 		return 0;
-	w = sock_find(b, id, &free);
-	if (w >= 0)
-		st = &b->way[way_at(w)];
+	st = sock_entry(id, hashed, &b, &w, &free);
 	if (st && is_birth(oldstate, newstate)) {
 		gauge_leave(c, slot, st);
 		st->since = 0;
@@ -244,7 +291,7 @@ int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
 	/* A socket older than the exporter, not yet met by the census: the
 	 * first of the two to see it counts it. */
 	if (!st && newstate != TCP_CLOSE)
-		st = sock_claim(b, id, free);
+		st = hashed ? sock_insert(id) : sock_claim(b, id, free);
 	if (st)
 		gauge_move(c, slot, st, newstate);
 
@@ -262,24 +309,40 @@ int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
 		on_established(sk, c, st, CTCP_INBOUND);
 	else if (newstate == TCP_CLOSE)
 		on_close(sk, c, st, oldstate);
-	if (w >= 0 && newstate == TCP_CLOSE)
-		WRITE_ONCE_U64(b->id[way_at(w)], 0); /* last: the entry is free from here */
+	/* Last: the entry is free from here. */
+	if (w >= 0 && newstate == TCP_CLOSE) {
+		if (hashed)
+			bpf_map_delete_elem(&ctcp_sockets_hash, &id);
+		else
+			WRITE_ONCE_U64(b->id[way_at(w)], 0);
+	}
 	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(ctcp_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(sk, oldstate, newstate, false);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(ctcp_set_state_hash, const struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(sk, oldstate, newstate, true);
 }
 
 /* At start: every existing full socket of one network namespace enters the
  * gauge, unless a state change got to it first. iter/tcp runs with the
  * socket locked, so its state cannot change under us. Connections found
  * here have no known start: their close is not counted in lifetimes. */
-SEC("iter/tcp")
-int ctcp_census(struct bpf_iter__tcp *ctx)
+static __always_inline int census(struct bpf_iter__tcp *ctx, const bool hashed)
 {
 	struct sock_common *skc = ctx->sk_common;
-	struct ctcp_sock_bucket *b;
+	struct ctcp_sock_bucket *b = NULL;
 	struct tcp_sock *tp;
 	struct ctcp_conn *c;
 	struct ctcp_sock *st;
-	int state, free;
+	int state, w, free = -1;
 	__u64 id;
 	__u32 slot;
 
@@ -289,18 +352,31 @@ int ctcp_census(struct bpf_iter__tcp *ctx)
 	if (!tp)
 		return 0; /* time-wait and request sockets are not full sockets */
 	state = tp->inet_conn.icsk_inet.sk.__sk_common.skc_state;
-	id = sock_id(tp);
-	b = bucket_of(id);
-	if (!gauge_state(state) || !b || sock_find(b, id, &free) >= 0)
+	id = sock_id(tp, hashed);
+	if (!hashed)
+		b = bucket_of(id);
+	if (!gauge_state(state) || (!hashed && !b) || sock_entry(id, hashed, &b, &w, &free))
 		return 0;
 	slot = slot_of(tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id);
 	c = conn_at(slot);
 	if (!c)
 		return 0;
-	st = sock_claim(b, id, free);
+	st = hashed ? sock_insert(id) : sock_claim(b, id, free);
 	if (st)
 		gauge_move(c, slot, st, state);
 	return 0;
+}
+
+SEC("iter/tcp")
+int ctcp_census(struct bpf_iter__tcp *ctx)
+{
+	return census(ctx, false);
+}
+
+SEC("iter/tcp")
+int ctcp_census_hash(struct bpf_iter__tcp *ctx)
+{
+	return census(ctx, true);
 }
 
 char LICENSE[] SEC("license") = "GPL";

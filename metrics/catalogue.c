@@ -139,7 +139,7 @@ const struct family cgroup_families[] = {
 	.unit = "bytes",
 	.offset = offsetof(struct cgroup_values, io.size[CTCP_SEND].sum),
 	.values = 1,
-	.help = "Bytes returned by send calls on TCP sockets of the cgroup (Linux 6.3+).",
+	.help = "Bytes returned by send calls on TCP sockets of the cgroup.",
     },
     {
 	.name = "cgroup_tcp_received_bytes",
@@ -148,7 +148,7 @@ const struct family cgroup_families[] = {
 	.offset = offsetof(struct cgroup_values, io.size[CTCP_RECEIVE].sum),
 	.values = 1,
 	.help = "Bytes returned by receive calls on TCP sockets of the cgroup, peeks not "
-		"counted (Linux 6.3+).",
+		"counted.",
     },
     {
 	.name = "cgroup_tcp_connections",
@@ -205,8 +205,8 @@ const struct family cgroup_families[] = {
 	.offset = offsetof(struct cgroup_values, io.size),
 	.stride = HIST_SIZE,
 	.hist = &bytes,
-	.help = "Bytes per send or receive call on TCP sockets of the cgroup (Linux 6.3+); "
-		"its _sum is the byte counters.",
+	.help = "Bytes per send or receive call on TCP sockets of the cgroup; its _sum is "
+		"the byte counters.",
     },
 };
 const size_t cgroup_families_len = ARRAY_LEN(cgroup_families);

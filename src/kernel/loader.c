@@ -18,10 +18,27 @@
 #include "census.h"
 #include "log.h"
 #include "privileges.h"
+#include "probe.h"
 #include "slots.h"
 #include "value_maps.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+/* The program named by libbpf's last warning ("prog 'NAME': ..."): the one
+ * that failed to load, for the error line. */
+static char failed_program[64];
+
+static void note_program(const char *text)
+{
+	const char *name = strstr(text, "prog '"), *end;
+
+	if (!name)
+		return;
+	name += strlen("prog '");
+	end = strchr(name, '\'');
+	if (end && (size_t)(end - name) < sizeof(failed_program))
+		snprintf(failed_program, sizeof(failed_program), "%.*s", (int)(end - name), name);
+}
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -30,12 +47,15 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	size_t n;
 
 	/* Verifier logs are long: print them whole. */
-	if (!log_enabled(ours) || vasprintf(&text, fmt, ap) < 0)
+	if ((!log_enabled(ours) && level != LIBBPF_WARN) || vasprintf(&text, fmt, ap) < 0)
 		return 0;
+	if (level == LIBBPF_WARN)
+		note_program(text);
 	n = strlen(text);
 	if (n && text[n - 1] == '\n')
 		text[n - 1] = '\0';
-	log_msg(ours, "%s", text);
+	if (log_enabled(ours))
+		log_msg(ours, "%s", text);
 	free(text);
 	return 0;
 }
@@ -81,6 +101,7 @@ static int set_capacity(struct loader *l, const struct loader_capacity *cap)
 	skel->rodata->ctcp_io_percpu_slots = percpu;
 	bpf_map__set_max_entries(skel->maps.ctcp_sockets, buckets);
 	skel->rodata->ctcp_socket_bucket_mask = buckets - 1;
+	bpf_map__set_max_entries(skel->maps.ctcp_sockets_hash, cap->sockets);
 	return 0;
 }
 
@@ -116,61 +137,81 @@ static const struct btf_type *tracepoint_proto(const struct btf *vmlinux, const 
 	return t && btf_is_func_proto(t) ? t : NULL;
 }
 
-/* ctcp_probe casts the socket with the bpf_rdonly_cast kfunc (Linux 6.2+);
- * older kernels run ctcp_probe_checked, which asks a helper instead. */
-static void choose_variants(struct loader *l, const struct btf *vmlinux)
-{
-	bool cast = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) >= 0;
-
-	l->unused_variant = cast ? l->skel->progs.ctcp_probe_checked : l->skel->progs.ctcp_probe;
-	bpf_program__set_autoload(l->unused_variant, false);
-}
-
 /* Programs whose tracepoint is missing are not loaded; the rest still work. */
-static void match_kernel(struct loader *l, const struct btf *vmlinux)
+static void match_kernel(struct loader *l, const struct btf *vmlinux, bool allow_fexit)
 {
 	struct cgroup_tcp_bpf *skel = l->skel;
 	const struct btf_type *proto;
 	struct bpf_program *prog;
 
-	choose_variants(l, vmlinux);
+	variants_choose(skel, vmlinux, allow_fexit, &l->variants);
 	bpf_object__for_each_program(prog, skel->obj)
 	{
 		const char *tp = tracepoint_of(prog);
 
-		if (is_iterator(prog) || prog == l->unused_variant || tracepoint_proto(vmlinux, tp))
+		if (!bpf_program__autoload(prog) ||
+		    strncmp(bpf_program__section_name(prog), "tp_btf/", 7) ||
+		    tracepoint_proto(vmlinux, tp))
 			continue;
 		bpf_program__set_autoload(prog, false);
 		log_warn("tracepoint %s is not in this kernel: %s stays off%s", tp,
 			 bpf_program__name(prog),
-			 strstr(tp, "_length") ? " (sent and received bytes need Linux 6.3+)" : "");
+			 strstr(tp, "_length")
+			     ? " (sent and received bytes need Linux 6.3+, or fexit "
+			       "programs)"
+			     : "");
 	}
 	/* (void *ctx, sk, skb, err): the err argument came with Linux 6.10. */
 	proto = tracepoint_proto(vmlinux, "tcp_retransmit_skb");
 	skel->rodata->retransmit_reports_err = proto && btf_vlen(proto) >= 4;
 }
 
+/* One line that names the cause: privileges, a program this kernel cannot
+ * take (and what it needs), or the verifier. */
 static void explain_load_error(int err)
 {
+	const char *needs = failed_program[0] ? variants_needs(failed_program) : NULL;
+
 	switch (err) {
 	case -ENOSYS:
 		log_error("the kernel has no BPF support (CONFIG_BPF_SYSCALL is off)");
-		break;
+		return;
 	case -EPERM:
-		log_error("the kernel refused to load BPF programs (%s): run as root; kernel "
-			  "lockdown or a container's seccomp policy can forbid BPF too",
-			  strerror(-err));
+		if (!failed_program[0]) {
+			log_error(
+			    "the kernel refused to load BPF programs (%s): run as root; kernel "
+			    "lockdown or a container's seccomp policy can forbid BPF too",
+			    strerror(-err));
+			return;
+		}
 		break;
-	case -EACCES:
-		log_error("the kernel's BPF verifier rejected a program of this exporter on this "
-			  "kernel (run with --log.level=debug for its log)");
-		break;
-	default:
-		log_error("cannot load the BPF programs: %s (run with --log.level=debug for the "
-			  "kernel's verifier log)",
+	case -E2BIG:
+	case -ENOMEM:
+		log_error("cannot create the BPF maps: %s (lower --cgroup.max or --socket.max, or "
+			  "raise the memlock limit)",
 			  strerror(-err));
+		return;
 	}
+	if (!failed_program[0])
+		log_error("cannot load the BPF programs: %s (run with --log.level=debug for "
+			  "libbpf's log)",
+			  strerror(-err));
+	else if (err == -EACCES || err == -EINVAL)
+		log_error("the kernel's BPF verifier rejected program %s%s%s (run with "
+			  "--log.level=debug for its log)",
+			  failed_program, needs ? ", which needs " : "", needs ? needs : "");
+	else
+		log_error("the kernel cannot take BPF program %s%s%s: %s", failed_program,
+			  needs ? ", which needs " : "", needs ? needs : "", strerror(-err));
 }
+
+static bool is_fexit(const struct bpf_program *prog)
+{
+	return !strncmp(bpf_program__section_name(prog), "fexit/", 6);
+}
+
+/* Returned when a fexit program failed: the start goes on without them. */
+#define RETRY_WITHOUT_FEXIT 1
 
 static int attach_all(struct loader *l)
 {
@@ -189,6 +230,12 @@ static int attach_all(struct loader *l)
 		if (!link) {
 			int err = -errno;
 
+			if (is_fexit(prog)) {
+				log_warn(
+				    "cannot attach %s to %s (%s): sent and received bytes stay off",
+				    bpf_program__name(prog), tracepoint_of(prog), strerror(-err));
+				return RETRY_WITHOUT_FEXIT;
+			}
 			log_error("cannot attach %s to tracepoint %s: %s", bpf_program__name(prog),
 				  tracepoint_of(prog), strerror(-err));
 			return err;
@@ -200,10 +247,49 @@ static int attach_all(struct loader *l)
 	return 0;
 }
 
+/* Opens, loads and attaches the programs this kernel takes: 0, -1 after
+ * explaining the failure, or RETRY_WITHOUT_FEXIT. */
+static int load_attach(struct loader *l, const struct btf *vmlinux,
+		       const struct loader_capacity *cap, unsigned int hz, bool allow_fexit)
+{
+	struct kernel_maps maps;
+	int err;
+
+	failed_program[0] = '\0';
+	l->skel = cgroup_tcp_bpf__open();
+	if (!l->skel) {
+		explain_load_error(-errno);
+		return -1;
+	}
+	match_kernel(l, vmlinux, allow_fexit);
+	if (set_capacity(l, cap))
+		return -1;
+	l->skel->rodata->ctcp_hz = hz;
+	err = cgroup_tcp_bpf__load(l->skel);
+	if (err && l->variants.fexit && strstr(failed_program, "_fexit")) {
+		log_warn("the kernel cannot take BPF program %s, which needs %s (%s): sent and "
+			 "received bytes stay off",
+			 failed_program, variants_needs(failed_program), strerror(-err));
+		return RETRY_WITHOUT_FEXIT;
+	}
+	if (err) {
+		explain_load_error(err);
+		return -1;
+	}
+	loader_maps(l, &maps);
+	err = slots_seed(&maps);
+	if (err) {
+		log_error("cannot initialize the counters map: %s", strerror(-err));
+		return -1;
+	}
+	err = attach_all(l);
+	return err == RETRY_WITHOUT_FEXIT ? err : err ? -1 : 0;
+}
+
 int loader_start(struct loader *l, const struct loader_capacity *cap)
 {
 	struct btf *vmlinux = NULL;
-	struct kernel_maps maps;
+	unsigned int hz;
 	int err;
 
 	memset(l, 0, sizeof(*l));
@@ -221,32 +307,22 @@ int loader_start(struct loader *l, const struct loader_capacity *cap)
 		log_error("cannot read kernel BTF from %s: %s", VMLINUX_BTF, strerror(errno));
 		return -1;
 	}
-	l->skel = cgroup_tcp_bpf__open();
-	if (!l->skel) {
-		err = -errno;
-		explain_load_error(err);
-		goto fail;
+	/* No kernel config file says HZ on most distributions' nodes. */
+	hz = probe_hz();
+	if (hz)
+		log_info("the kernel's clock ticks at %u Hz (measured)", hz);
+	else
+		log_warn("cannot measure the kernel's HZ: RTT is sampled only when connections "
+			 "leave ESTABLISHED, and retried handshakes count their last round trip");
+	err = load_attach(l, vmlinux, cap, hz, true);
+	if (err == RETRY_WITHOUT_FEXIT) {
+		loader_stop(l);
+		err = load_attach(l, vmlinux, cap, hz, false);
 	}
-	match_kernel(l, vmlinux);
-	err = set_capacity(l, cap);
-	if (err)
-		goto fail;
-	err = cgroup_tcp_bpf__load(l->skel);
-	if (err) {
-		explain_load_error(err);
-		goto fail;
-	}
-	loader_maps(l, &maps);
-	err = slots_seed(&maps);
-	if (err) {
-		log_error("cannot initialize the counters map: %s", strerror(-err));
-		goto fail;
-	}
-	err = attach_all(l);
 	if (err)
 		goto fail;
 	/* After attaching, so no socket can change state unseen in between. */
-	err = census_run(l->skel->progs.ctcp_census);
+	err = census_run(l->variants.census);
 	if (err < 0)
 		log_warn("cannot count the sockets that existed at start (%s): "
 			 "cgroup_tcp_connections misses them",
@@ -302,7 +378,7 @@ int loader_programs(const struct loader *l, struct program_info *out, int max)
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(prog);
 
-		if (is_iterator(prog) || prog == l->unused_variant || n == max)
+		if (is_iterator(prog) || variants_unused(&l->variants, prog) || n == max)
 			continue;
 		out[n] = (struct program_info){
 		    .name = bpf_program__name(prog),

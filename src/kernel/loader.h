@@ -6,6 +6,7 @@
 #define LOADER_H
 
 #include <stdbool.h>
+#include "variants.h"
 
 struct cgroup_tcp_bpf;
 struct bpf_link;
@@ -16,7 +17,7 @@ struct kernel_maps;
 
 struct loader {
 	struct cgroup_tcp_bpf *skel;
-	struct bpf_program *unused_variant; /* the other way to the same result */
+	struct variants variants;
 	struct bpf_link *links[LOADER_MAX_PROGS];
 	int nlinks;
 };

@@ -18,6 +18,11 @@ int slots_seed(const struct kernel_maps *maps)
 	for (size_t k = 0; k < 2; k++)
 		if (bpf_map_update_elem(maps->slots_fd, &keys[k], &slots[k], BPF_ANY))
 			return -errno;
+	/* Every other slot is free, the lowest on top of the stack: a program
+	 * takes a slot with one pop, which needs no BPF atomics. */
+	for (__u32 slot = maps->nslots; slot-- > CTCP_FIRST_FREE_SLOT;)
+		if (bpf_map_update_elem(maps->free_slots_fd, NULL, &slot, BPF_ANY))
+			return -errno;
 	return 0;
 }
 

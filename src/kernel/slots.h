@@ -29,9 +29,10 @@ struct slots {
 	bool stale_caches; /* slots were freed since the epoch was bumped */
 };
 
-/* The unattributed and overflow keys own their slots before any program
- * runs: overflow is where events go when no slot is left, so it can never
- * be the claim that fails. 0 or a negative errno. */
+/* Before any program runs: the unattributed and overflow keys own their
+ * slots (overflow is where events go when no slot is left, so it can never
+ * be the claim that fails), and every other slot is on the free stack. 0 or
+ * a negative errno. */
 int slots_seed(const struct kernel_maps *maps);
 
 int slots_init(struct slots *s, const struct kernel_maps *maps);

@@ -50,7 +50,7 @@ struct kernel_maps {
 	/* the value maps, and the slots each holds values of */
 	int values_fd[VALUE_MAPS];
 	struct slot_range values_slots[VALUE_MAPS];
-	int free_slots_fd; /* queue of slots ready for another cgroup */
+	int free_slots_fd; /* stack of slots ready for another cgroup */
 	int stats_fd;
 	__u32 *slot_epoch; /* the programs' cache epoch, mapped into memory */
 	__u32 nslots;

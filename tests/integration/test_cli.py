@@ -16,6 +16,7 @@ without root, or fail when CI=true. When they skipped for lack of root (and
 nothing failed) the exit status is 77, so meson shows SKIP rather than OK.
 """
 
+import gzip
 import http.client
 import os
 import shutil
@@ -325,6 +326,31 @@ class ListenTest(RootTest):
             if not has_ipv6_loopback():
                 self.skipTest("this host has no IPv6 loopback (::1)")
             self.get_metrics("::1", port)
+
+
+class NoKernelConfigTest(RootTest):
+    """Most nodes have no kernel config file (Debian and Ubuntu kernels have
+    no /proc/config.gz, containers get no /boot): the exporter starts
+    without one and measures HZ itself, to the value the config states."""
+
+    HIDE = ('for f in /proc/config.gz /boot/config-"$(uname -r)"; do '
+            '[ -e "$f" ] && mount --bind /dev/null "$f"; done; exec "$0" "$@"')
+
+    def test_starts_without_kernel_config(self):
+        hz = None
+        if os.path.exists("/proc/config.gz"):
+            with gzip.open("/proc/config.gz", "rt") as f:
+                hz = next((line.split("=")[1].strip() for line in f
+                           if line.startswith("CONFIG_HZ=")), None)
+        port = harness.free_port()
+        exporter = self.start_exporter(
+            port, [f"--web.listen-address=127.0.0.1:{port}"],
+            wrapper=["unshare", "--mount", "--propagation", "private", "sh", "-c", self.HIDE])
+        self.get_metrics("127.0.0.1", port)
+        log = exporter.stderr()
+        self.assertNotIn("error", log)
+        if hz:
+            self.assertIn(f"the kernel's clock ticks at {hz} Hz (measured)", log)
 
 
 class SignalTest(RootTest):

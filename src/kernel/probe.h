@@ -1,0 +1,16 @@
+/* What the running kernel offers that neither BTF nor a version number
+ * says, found by loading tiny programs: BPF atomics that return a value,
+ * and the kernel's tick rate (HZ), which no file states when the kernel
+ * config is not installed. */
+#ifndef PROBE_H
+#define PROBE_H
+
+#include <stdbool.h>
+
+/* True if the verifier takes atomic compare-and-swap and fetch-add. */
+bool probe_atomics(void);
+/* The kernel's HZ, measured against the monotonic clock; 0 if it cannot
+ * be measured. */
+unsigned int probe_hz(void);
+
+#endif /* PROBE_H */
