@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Kernel feature probes by loading tiny programs (see probe.h). */
 #include "probe.h"
 

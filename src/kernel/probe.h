@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What the running kernel offers that neither BTF nor a version number
  * says, found by loading tiny programs: BPF atomics that return a value,
  * and the kernel's tick rate (HZ), which no file states when the kernel

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Picks the program variants the running kernel takes (see variants.h). */
 #include "variants.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Chooses which programs of the BPF object the running kernel takes, from
  * what it offers (BTF, tracepoints, instructions), never from its version:
  * of each group of programs that reach the same counts by different kernel

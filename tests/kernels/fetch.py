@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Debian's stock kernels for the matrix, fetched once and cached.
 
 Each release gets a private apt configuration under the cache (its own

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
 # /init of the kernel matrix's guest: mounts what a node has (proc, sys,
 # cgroup2, bpffs; no /boot, and no kernel config file anywhere), starts two
 # exporters as a user of their own (default flags: per-CPU counters; and

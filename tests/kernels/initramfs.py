@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The guest's initramfs: busybox-static, the exporter and the workload with
 the libraries `ldd` names (and the dynamic loader), /init, /params,
 and an /etc/passwd with the user --runas drops to. Nothing else: no /boot,

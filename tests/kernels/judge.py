@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Judges one guest run from its console: what the workload did, and every
 family the exporter served for the two cgroups, exactly, as the host
 integration tests judge them (their constants and parsers are reused).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The kernel matrix's TCP workload, run inside each booted kernel: the same
  * countable traffic as the host integration test's workload.py, plus a held
  * connection and a listener for the connections gauge. Each role first moves
