@@ -124,13 +124,16 @@ static int add_owners(struct collector *c, __u32 count)
 }
 
 /* Says which map could not be read, and why. */
+static bool unsupported(int err)
+{
+	return err == -EINVAL || err == -EOPNOTSUPP || err == -KERNEL_ENOTSUPP;
+}
+
 static int read_failed(const char *map, int err)
 {
-	bool unsupported = err == -EINVAL || err == -EOPNOTSUPP || err == -KERNEL_ENOTSUPP;
-
 	log_error("cannot read the BPF map %s: %s%s", map,
 		  err == -KERNEL_ENOTSUPP ? "not supported" : strerror(-err),
-		  unsupported ? " (batched map lookups need Linux 5.6+)" : "");
+		  unsupported(err) ? " (batched map lookups need Linux 5.6+)" : "");
 	return err;
 }
 
@@ -215,12 +218,32 @@ static int read_values_batched(struct collector *c, enum value_map map)
 					   c->slot_keys, c->values, &count, &opts);
 		err = err ? -errno : 0;
 		if (err && err != -ENOENT)
-			return read_failed(value_maps[map].name, err);
+			return unsupported(err) && next == slots->first
+				   ? -EOPNOTSUPP
+				   : read_failed(value_maps[map].name, err);
 		if (add_values(c, map, c->slot_keys, count))
 			return -ENOMEM;
 		next += count;
 		if (err == -ENOENT || !count)
 			break;
+	}
+	return 0;
+}
+
+/* One lookup per owned slot: for maps whose type has no batched lookups in
+ * this kernel (Linux 5.10's per-CPU arrays, for one). */
+static int read_values_by_key(struct collector *c, enum value_map map)
+{
+	const struct slot_range *slots = &c->maps.values_slots[map];
+	__u32 end = c->slots_end < slots->end ? c->slots_end : slots->end;
+
+	for (__u32 slot = slots->first; slot < end; slot++) {
+		if (!c->sample_of_slot[slot])
+			continue;
+		if (bpf_map_lookup_elem(c->maps.values_fd[map], &slot, c->values))
+			return read_failed(value_maps[map].name, -errno);
+		if (add_values(c, map, &slot, 1))
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -261,8 +284,17 @@ int collector_read(struct collector *c, struct ctcp_stats *stats)
 {
 	int err = read_slots(c);
 
-	for (int m = 0; m < VALUE_MAPS && !err; m++)
-		err = read_values_batched(c, m);
+	for (int m = 0; m < VALUE_MAPS && !err; m++) {
+		err = c->by_key[m] ? -EOPNOTSUPP : read_values_batched(c, m);
+		if (err == -EOPNOTSUPP) {
+			if (!c->by_key[m])
+				log_info("the kernel has no batched lookups for BPF map %s: it is "
+					 "read one cgroup at a time",
+					 value_maps[m].name);
+			c->by_key[m] = true;
+			err = read_values_by_key(c, m);
+		}
+	}
 	read_stats(c, stats);
 	return err;
 }

@@ -2,7 +2,8 @@
 /* Reads the per-cgroup maps into one snapshot per cgroup, summing the CPUs
  * of per-CPU maps and keeping each array's value packed (only its nonzero
  * words): the slots map says which slot of the value arrays each cgroup
- * owns. Reads with batched lookups (Linux 5.6+). */
+ * owns. Reads with batched lookups (Linux 5.6+), one key at a time for a
+ * map whose type has none in this kernel (5.10's per-CPU arrays). */
 #ifndef COLLECT_H
 #define COLLECT_H
 
@@ -33,6 +34,7 @@ struct collector {
 	struct cgroup_sample *samples;
 	size_t nsamples;
 	size_t entries[VALUE_MAPS]; /* cgroups each map held at the last read */
+	bool by_key[VALUE_MAPS];    /* the kernel has no batched lookups for it */
 	size_t cap;
 	struct buf parts; /* the samples' values, packed */
 };

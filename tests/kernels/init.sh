@@ -92,7 +92,13 @@ mount -t tracefs tracefs $tracing && echo 1 > $tracing/events/tcp/tcp_send_reset
 # The exporters, as a node runs them, then as the user of --runas.
 started() { # PID PORT SUFFIX: serving within 600 tries? Reports why not
 	i=0
-	until timeout 5 wget -q -O /dev/null "http://127.0.0.1:$2/metrics"; do
+	until answer=$(timeout 5 wget -q -O /dev/null "http://127.0.0.1:$2/metrics" 2>&1); do
+		# Serving, but failing its scrapes: no point waiting.
+		case $answer in *"server returned error"*)
+			say "exporter-start-failed$3" "$answer"
+			return 1
+			;;
+		esac
 		if ! kill -0 $1 2>/dev/null; then
 			wait $1
 			say "exporter-start-failed$3" $?
