@@ -27,6 +27,7 @@ network). Figures go to stderr.
 """
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -40,7 +41,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
 import rootfs  # noqa: E402
+from common import note  # noqa: E402
 from dockerd import Dockerd  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,6 +54,9 @@ BASE = "ctcp-test/debian:12-minbase"
 BUILD_BASE = "ctcp-test/debian:12-build"
 WORKLOAD = "ctcp-test/busybox:test"
 RUNTIME = "ctcp-daemonset"
+MASKED = "ctcp-masked"     # the same without adding capabilities
+README = os.path.join(SOURCE_ROOT, "deploy", "README.md")
+README_PORT = 19438
 # Capabilities Debian 12's Docker 20.10 does not know; tests/deploy/runc-daemonset
 # adds them.
 UNNAMED_CAPS = {"BPF", "PERFMON", "CHECKPOINT_RESTORE"}
@@ -73,10 +79,6 @@ FAMILIES = {
     "cgroup_tcp_received_bytes_total": None,
 }
 IDENTITY = ("container_id", "pod_uid", "namespace", "pod", "container")
-
-
-def note(text):
-    print(text, file=sys.stderr, flush=True)
 
 
 def expected(connections, refused):
@@ -194,6 +196,15 @@ def daemonset_run_args(daemonset, host_paths, network):
     return args + [IMAGE] + list(container.get("args", []))
 
 
+def readme_docker_run():
+    """The `docker run ...` command of deploy/README.md, as argv."""
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    start = text.index("docker run -d --name cgroup_tcp_exporter")
+    command = text[start:text.index("\n```", start)].split("\ncurl")[0]
+    return shlex.split(command.replace("\\\n", " "))
+
+
 def installed_packages(docker, image):
     out = docker.out("run", "--rm", "--network=none", "--entrypoint", "dpkg-query", image,
                      "-W", "-f=${Package}\\n")
@@ -206,16 +217,14 @@ class Deployment(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        if os.geteuid() != 0:
-            if os.environ.get("CI") == "true":
-                raise AssertionError("CI=true but not root: the container test needs root")
-            raise unittest.SkipTest("needs root (dockerd, BPF, cgroups)")
+        common.require_root("dockerd, BPF, cgroups")
         started = time.monotonic()
         base, build_base = rootfs.minbase(), rootfs.build_base()
         note(f"base tarballs ready in {time.monotonic() - started:.0f} s: {base}, "
              f"{build_base}")
         cls.tmp = tempfile.mkdtemp(prefix="ctcp-container-")
-        cls.docker = Dockerd({RUNTIME: cls.runtime_stub()})
+        cls.docker = Dockerd({RUNTIME: cls.runtime_stub(RUNTIME, True),
+                              MASKED: cls.runtime_stub(MASKED, False)})
         t = time.monotonic()
         cls.docker.import_tar(base, BASE)
         cls.docker.import_tar(build_base, BUILD_BASE)
@@ -234,17 +243,17 @@ class Deployment(unittest.TestCase):
              f"{cls.base_size / 1e6:.1f} MB base)")
 
     @classmethod
-    def runtime_stub(cls):
+    def runtime_stub(cls, name, add_caps):
         """tests/deploy/runc-daemonset told to mask /proc/config.gz (when
-        the host has one) and to add the DaemonSet's capabilities that
-        Docker cannot name."""
+        the host has one) and, with add_caps, to add the DaemonSet's
+        capabilities that Docker cannot name."""
         with open(DAEMONSET, encoding="utf-8") as f:
             daemonset = next(d for d in yaml.safe_load_all(f) if d and d["kind"] == "DaemonSet")
         added = daemonset["spec"]["template"]["spec"]["containers"][0]["securityContext"][
             "capabilities"]["add"]
-        caps = " ".join(f"CAP_{c}" for c in added if c in UNNAMED_CAPS)
+        caps = " ".join(f"CAP_{c}" for c in added if c in UNNAMED_CAPS and add_caps)
         mask = "/proc/config.gz" if os.path.exists("/proc/config.gz") else ""
-        stub = os.path.join(cls.tmp, "runtime")
+        stub = os.path.join(cls.tmp, name)
         with open(stub, "w") as f:
             f.write(f"#!/bin/sh\nCTCP_MASK='{mask}' CTCP_CAPS='{caps}' exec "
                     f"{os.path.join(HERE, 'runc-daemonset')} \"$@\"\n")
@@ -389,6 +398,36 @@ class Deployment(unittest.TestCase):
         self.assertEqual(code, "0", d.docker("logs", exporter).stderr[-3000:])
         note("exporter log:\n" + d.docker("logs", exporter).stderr[-2000:])
 
+    def test_4_readme_docker_run(self):
+        """The `docker run` of deploy/README.md (host port, image name and
+        kubelet log directories replaced) starts with the capabilities
+        Docker names, serves every program attached, and keeps none."""
+        argv = readme_docker_run()
+        logs = os.path.join(self.tmp, "readme-log")
+        replace = {"cgroup_tcp_exporter:0.1.0": IMAGE,
+                   "-p": ["--network", "ctcp-readme", "-p"],
+                   "9437:9437": f"127.0.0.1:{README_PORT}:9437",
+                   "/var/log/containers:/var/log/containers:ro":
+                       f"{logs}/containers:/var/log/containers:ro",
+                   "/var/log/pods:/var/log/pods:ro": f"{logs}/pods:/var/log/pods:ro"}
+        args = []
+        for arg in argv[2:]:
+            new = replace.get(arg, arg)
+            args += new if isinstance(new, list) else [new]
+        for sub in ("containers", "pods"):
+            os.makedirs(os.path.join(logs, sub))
+        self.docker.docker("network", "create", "ctcp-readme")
+        note("docker run " + " ".join(args))
+        name = self.docker.out("run", "--runtime", MASKED, *args)
+        samples = self.scrape_until(lambda s: True, "README's exporter serving", 30,
+                                    port=README_PORT, container=name)
+        attached = {l.get("program"): v for n, l, v in samples
+                    if n == "cgroup_tcp_exporter_program_attached"}
+        self.assertTrue(attached and set(attached.values()) == {1}, attached)
+        self.check_privileges(int(self.docker.out("inspect", "-f", "{{.State.Pid}}", name)))
+        self.docker.docker("stop", "-t", "10", name)
+        self.assertEqual(self.docker.out("inspect", "-f", "{{.State.ExitCode}}", name), "0")
+
     def check_privileges(self, pid):
         """Uid 65534 and no capability in any thread of the exporter."""
         problems = []
@@ -400,6 +439,8 @@ class Deployment(unittest.TestCase):
                     problems.append(f"thread {task}: {key} {status[key]}")
             if status["Uid"].split() != ["65534"] * 4:
                 problems.append(f"thread {task}: Uid {status['Uid']}")
+            if status["NoNewPrivs"].strip() != "1":
+                problems.append(f"thread {task}: NoNewPrivs {status['NoNewPrivs']}")
         self.assertEqual(problems, [], f"exporter pid {pid}")
         note(f"exporter pid {pid}: uid 65534, no capability in any thread")
 
@@ -414,17 +455,18 @@ class Deployment(unittest.TestCase):
             time.sleep(0.1)
         self.fail(f"workload {name} did not finish: {logs.stdout}{logs.stderr}")
 
-    def scrape(self):
+    def scrape(self, port=PORT):
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(f"http://127.0.0.1:{PORT}/metrics", timeout=5) as resp:
+        with opener.open(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
             return parse(resp.read().decode())
 
-    def scrape_until(self, done, what, timeout):
+    def scrape_until(self, done, what, timeout, port=PORT, container="exporter"):
         deadline = time.monotonic() + timeout
         error = None
+        samples = None
         while time.monotonic() < deadline:
             try:
-                samples = self.scrape()
+                samples = self.scrape(port)
                 if done(samples):
                     return samples
             except OSError as e:
@@ -433,7 +475,7 @@ class Deployment(unittest.TestCase):
             time.sleep(0.3)
         if samples is not None:
             return samples
-        logs = self.docker.docker("logs", "exporter", check=False)
+        logs = self.docker.docker("logs", container, check=False)
         self.fail(f"{what}: no answer after {timeout} s ({error}):\n"
                   f"{logs.stdout[-2000:]}{logs.stderr[-3000:]}")
 
@@ -447,21 +489,5 @@ def cleanup():
         Deployment.tmp = None
 
 
-def main():
-    import signal
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        result = unittest.main(verbosity=2, exit=False).result
-    finally:
-        cleanup()
-    if not result.wasSuccessful():
-        sys.exit(1)
-    sys.exit(77 if os.geteuid() != 0 and result.skipped else 0)
-
-
 if __name__ == "__main__":
-    main()
+    common.main(cleanup)

@@ -27,7 +27,9 @@ import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
 import rootfs  # noqa: E402
+from common import note  # noqa: E402
 
 NAME = "cgroup-tcp-exporter"
 INSTALLED = ("/usr/bin/cgroup_tcp_exporter",
@@ -38,19 +40,12 @@ INSTALLED = ("/usr/bin/cgroup_tcp_exporter",
 ENABLED = "/etc/systemd/system/multi-user.target.wants/cgroup_tcp_exporter.service"
 
 
-def note(text):
-    print(text, file=sys.stderr, flush=True)
-
-
 class Package(unittest.TestCase):
     tmp = None
 
     @classmethod
     def setUpClass(cls):
-        if os.geteuid() != 0:
-            if os.environ.get("CI") == "true":
-                raise AssertionError("CI=true but not root: the package test needs root")
-            raise unittest.SkipTest("needs root (chroot)")
+        common.require_root("chroot")
         cls.tmp = tempfile.mkdtemp(prefix="ctcp-package-")
         builddir = os.path.join(os.environ.get("BUILD_ROOT") or cls.tmp, "deb")
         t = time.monotonic()
@@ -124,21 +119,5 @@ def cleanup():
         Package.tmp = None
 
 
-def main():
-    import signal
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        result = unittest.main(verbosity=2, exit=False).result
-    finally:
-        cleanup()
-    if not result.wasSuccessful():
-        sys.exit(1)
-    sys.exit(77 if os.geteuid() != 0 and result.skipped else 0)
-
-
 if __name__ == "__main__":
-    main()
+    common.main(cleanup)
