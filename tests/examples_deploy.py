@@ -201,7 +201,9 @@ class Systemd(unittest.TestCase):
             unit = os.path.join(tmp, os.path.basename(self.UNIT))
             with open(unit, "w", encoding="utf-8") as f:
                 f.write(text)
-            r = subprocess.run([analyze, "verify", unit], capture_output=True, text=True)
+            # Nor is the man page its Documentation= names.
+            r = subprocess.run([analyze, "verify", "--man=no", unit], capture_output=True,
+                               text=True)
         problems = [l for l in (r.stdout + r.stderr).splitlines()
                     if os.path.basename(self.UNIT) in l]
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)

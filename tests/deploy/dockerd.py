@@ -8,6 +8,7 @@ the directory, whatever state the test left it in. The client is Debian's
 /usr/bin/docker of the same release, talking to that socket only.
 """
 
+import glob
 import os
 import shutil
 import signal
@@ -19,9 +20,19 @@ DOCKERD = "/usr/sbin/dockerd"
 DOCKER = "/usr/bin/docker"
 
 
+# The parents the cgroupfs driver makes for its containers, in each
+# hierarchy; they stay, empty, after the daemon stops.
+CGROUP_PARENTS = ("/sys/fs/cgroup/docker", "/sys/fs/cgroup/*/docker")
+
+
+def cgroup_parents():
+    return {path for pattern in CGROUP_PARENTS for path in glob.glob(pattern)}
+
+
 class Dockerd:
     def __init__(self, runtimes=None):
         """runtimes: {name: path of an OCI runtime} added with --add-runtime."""
+        self._cgroups_before = cgroup_parents()
         self.dir = tempfile.mkdtemp(prefix="ctcp-docker-")
         self.socket = os.path.join(self.dir, "docker.sock")
         self.env = dict(os.environ, DOCKER_HOST=f"unix://{self.socket}")
@@ -95,6 +106,11 @@ class Dockerd:
         for mount in sorted((m for m in mounts if m.startswith(self.dir + "/")),
                             key=len, reverse=True):
             subprocess.run(["umount", "-l", mount], capture_output=True)
+        for path in cgroup_parents() - self._cgroups_before:
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass  # not empty: a container of another daemon
         if not self._log.closed:
             self._log.close()
         shutil.rmtree(self.dir, ignore_errors=True)

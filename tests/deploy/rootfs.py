@@ -45,7 +45,7 @@ def run(argv, **kwargs):
 def _tar(root, path):
     """root's tree as a tarball at path, written under a temporary name so
     an interrupted run leaves no half tarball behind."""
-    partial = path + ".partial"
+    partial = f"{path}.{os.getpid()}.partial"
     run(["tar", "-C", root, "--numeric-owner", "--xattrs", "-cf", partial, "."])
     os.replace(partial, path)
 
