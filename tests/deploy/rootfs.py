@@ -115,7 +115,8 @@ def build_base():
         _tar(root, path)
     # Tarballs of older package lists are no use any more.
     for name in os.listdir(cache_dir()):
-        if name.startswith(f"{SUITE}-build-") and name != os.path.basename(path):
+        if (name.startswith(f"{SUITE}-build-") and name.endswith(".tar")
+                and name != os.path.basename(path)):
             os.unlink(os.path.join(cache_dir(), name))
     return path
 

@@ -21,9 +21,9 @@ masked in it, as on nodes whose kernels have no config file. Then:
   exits 0 on `docker stop`.
 
 Run as root:  /usr/bin/python3 tests/deploy/test_container.py
-Without root it is skipped (exit 77), or fails when CI=true. About 2-3
-minutes with the base images cached; the first run makes them (minutes,
-network). Figures go to stderr.
+Without root it is skipped (exit 77), or fails when CI=true. About 80 s
+with the base images cached; the first run makes them (2-3 minutes more,
+from the Debian archive). Figures go to stderr.
 """
 
 import os
