@@ -111,11 +111,13 @@ def counts(samples, cgroup):
 
 
 def identity(samples, cgroup):
-    """The identity labels of a cgroup's opened series (the first one)."""
-    for name, labels, _ in samples:
-        if name.startswith("cgroup_tcp_connections_opened") and labels.get("cgroup") == cgroup:
-            return {k: labels[k] for k in IDENTITY if labels.get(k)}
-    return None
+    """The identity labels every series of a cgroup carries (None when it
+    has no series); AssertionError when two of its series differ."""
+    found = {tuple((k, labels[k]) for k in IDENTITY if labels.get(k))
+             for _, labels, _ in samples if labels.get("cgroup") == cgroup}
+    if len(found) > 1:
+        raise AssertionError(f"series of {cgroup} with different identities: {found}")
+    return dict(found.pop()) if found else None
 
 
 def parse(body):
