@@ -313,7 +313,7 @@ class Deployment(unittest.TestCase):
         """The masked runtime leaves /proc/config.gz empty."""
         if not os.path.exists("/proc/config.gz"):
             return
-        out = self.docker.out("run", "--rm", "--network=none", "--runtime", RUNTIME,
+        out = self.docker.out("run", "--rm", "--network=none", "--runtime", MASKED,
                               "--entrypoint", "/bin/sh", IMAGE, "-c",
                               "wc -c < /proc/config.gz")
         self.assertEqual(out, "0")
