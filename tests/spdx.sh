@@ -14,7 +14,7 @@ missing=0 checked=0
 while IFS= read -r f; do
 	case $f in
 	*/corpus/* | *.md | *.json | *.dict | *.http | *.gitignore | LICENSE) continue ;;
-	*.c | *.h | *.py | *.sh | *.lua | *.build | *.in | *.yaml | *.yml | *.service | \
+	*.c | *.h | *.py | *.sh | *.lua | *.build | *.h.in | *.yaml | *.yml | *.service | \
 		*.txt | *Containerfile) ;;
 	*) [[ $(head -c 2 "$f") == '#!' ]] || continue ;;
 	esac

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "loopback.h"
 
 #define PP_MSG		  64
 #define PP_PER_CYCLE	  500
@@ -26,14 +27,6 @@
 #define ABORT_PER_CYCLE	  10
 #define REFUSED_PER_CYCLE 10
 #define STALLED_CONNECTS  64
-
-static struct sockaddr_in loopback(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return a;
-}
 
 static void die(const char *what)
 {
@@ -58,22 +51,7 @@ static int bound_socket(int *port, int backlog)
 
 static int connect_to(int port, int nodelay)
 {
-	struct sockaddr_in a = loopback(port);
-	int one = 1;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		die("socket");
-	if (nodelay)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
+	return connect_loopback(port, nodelay ? TCP_NODELAY : 0, 1);
 }
 
 /* Connects that never complete: the listener's accept queue (backlog 0)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """What the deployment tests share: root or a skip, figures on stderr, and a
 main that cleans up after an interrupt too (the harness of the integration
 tests does the same for them)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A private Docker daemon for the deployment tests.
 
 Debian's dockerd started by hand with every piece of state in one temporary

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Workload of the container test, built static and run in a busybox
  * image with no network but loopback: CONNECTS connections to a listener of
  * its own, each carrying BYTES bytes each way and closed by the client

@@ -1,13 +1,15 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Debian 12 root filesystems for the deployment tests, made once and kept.
 
 No image registry is reachable from the machines that run the tests, but
 the Debian archive is: `debootstrap --variant=minbase bookworm` makes the
 base (what debian:12-slim is made from), and the same base with every
-package of scripts/packages.txt makes the build stage's base, so the
-Containerfile's `scripts/setup` finds nothing to install. Both are tarballs
+package of the [build] section of scripts/packages.txt makes the build
+stage's base, so the Containerfile's `PACKAGES=build scripts/setup` finds
+nothing to install. Both are tarballs
 under $CTCP_CACHE (default /var/cache/cgroup_tcp_exporter/deploy), outside
 the source tree, so that reruns skip the downloads; the build base is named
-after a hash of packages.txt and remade when the list changes.
+after a hash of that list and remade when it changes.
 
 Run alone to fill the cache:  /usr/bin/python3 tests/deploy/rootfs.py
 """
@@ -21,7 +23,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
-PACKAGES = os.path.join(SOURCE_ROOT, "scripts", "packages.txt")
+SETUP = os.path.join(SOURCE_ROOT, "scripts", "setup")
 MIRROR = "http://deb.debian.org/debian"
 SUITE = "bookworm"
 # Daemons installed into a chroot must not start on the host's kernel.
@@ -51,8 +53,10 @@ def _tar(root, path):
 
 
 def packages():
-    with open(PACKAGES, encoding="utf-8") as f:
-        return [l.strip() for l in f if l.strip() and not l.lstrip().startswith("#")]
+    """What building needs: the [build] section, as scripts/setup reads it."""
+    out = subprocess.run([SETUP, "--list"], env=dict(os.environ, PACKAGES="build"),
+                         check=True, capture_output=True, text=True).stdout
+    return out.split()
 
 
 def minbase():
@@ -96,10 +100,9 @@ def chroot_apt(root, argv):
 
 
 def build_base():
-    """The tarball of a minbase root with every package of
-    scripts/packages.txt (made when missing or when the list changed)."""
-    with open(PACKAGES, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
+    """The tarball of a minbase root with what building needs (made when
+    missing or when that list changed)."""
+    digest = hashlib.sha256(" ".join(packages()).encode()).hexdigest()[:12]
     path = os.path.join(cache_dir(), f"{SUITE}-build-{digest}.tar")
     if os.path.exists(path):
         return path

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Integration test: the shipped image, built and run as the DaemonSet runs
 it, next to real Docker containers.
 

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "loopback.h"
 
 struct options {
 	const char *role;
@@ -73,14 +74,6 @@ static void enter_cgroup(const char *dir)
 		die(path);
 }
 
-static struct sockaddr_in loopback(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return a;
-}
-
 static int listen_on(int port, int backlog)
 {
 	struct sockaddr_in a = loopback(port);
@@ -93,24 +86,11 @@ static int listen_on(int port, int backlog)
 	return fd;
 }
 
-/* A connected socket, or -1 with errno set. */
+/* A connected socket, or -1 with errno set; syncnt: SYN retries, 0 for the
+ * default. */
 static int connect_to(int port, int syncnt)
 {
-	struct sockaddr_in a = loopback(port);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		die("socket");
-	if (syncnt && setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syncnt, sizeof(syncnt)))
-		die("TCP_SYNCNT");
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
+	return connect_loopback(port, syncnt ? TCP_SYNCNT : 0, syncnt);
 }
 
 static void send_all(int fd, char fill, long n)
