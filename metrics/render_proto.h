@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Renders the catalogue in Prometheus' protobuf exposition format
+ * (delimited MetricFamily messages), histograms as native histograms of
+ * schema 0 with their classic buckets beside, a family at a time and a
+ * bounded number of rows at a time: the body is never held whole. */
+#ifndef RENDER_PROTO_H
+#define RENDER_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "render.h"
+
+/* Same contract as render_cgroups() (render.h), which calls it. */
+bool proto_render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cursor *cur,
+			  const struct render_options *opts, size_t until);
+void proto_render_self(struct buf *b, const struct family *f, const struct self_sample *samples,
+		       size_t n);
+/* The value of the text's `_sum` sample as a double: the double nearest to
+ * sum / sum_divisor. */
+double hist_sum_value(const struct hist_spec *spec, __u64 sum);
+
+#endif /* RENDER_PROTO_H */
