@@ -198,6 +198,20 @@ ACCEPT_CASES = [
     ("text/plain;q=0.9, application/openmetrics-text;q=0.5", TEXT),
     ("application/openmetrics-text;version=0.0.1", TEXT),
     ("application/openmetrics-text;version=2.0.0", TEXT),
+    (harness.PROMETHEUS_NATIVE_ACCEPT, harness.PROTOBUF),
+    ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+     "encoding=delimited", harness.PROTOBUF),
+    ("APPLICATION/VND.GOOGLE.PROTOBUF; PROTO=io.prometheus.client.MetricFamily; "
+     "ENCODING=delimited;q=0.9, text/plain;q=0.5", harness.PROTOBUF),
+    ("application/vnd.google.protobuf", TEXT),
+    ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+     "encoding=text", TEXT),
+    ("application/vnd.google.protobuf;proto=io.prometheus.client.Metric;"
+     "encoding=delimited", TEXT),
+    ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+     "encoding=delimited;q=0.5,application/openmetrics-text;q=0.6", OPENMETRICS),
+    ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+     "encoding=delimited;q=0,*/*", TEXT),
 ]
 
 # (Accept-Encoding header or None, gzip wanted)
