@@ -35,7 +35,8 @@ FIELD = re.compile(r'^(\d+): (.*)$')
 def decode_raw(protoc, message):
     """{field number: [values]} of one message, nested messages as dicts;
     numbers as int, 64-bit fixed values (doubles) as float, strings as
-    str."""
+    str. A string of bytes that also parses as a message (packed numbers
+    can) is shown by decode_raw as one, so its fields may look odd."""
     out = subprocess.run([protoc, "--decode_raw"], input=message, capture_output=True,
                          check=True).stdout.decode()
     stack = [{}]
@@ -63,7 +64,7 @@ def _scalar(text):
             return raw
     if text.startswith("0x") and len(text) == 18:
         return struct.unpack("<d", int(text, 16).to_bytes(8, "little"))[0]
-    return int(text)
+    return int(text, 16 if text.startswith("0x") else 10)  # fixed32 in hex
 
 
 def zigzag(n):
