@@ -101,14 +101,17 @@ static bool named(const struct element *e, const char *name)
 	return e->name_len == strlen(name) && !strncasecmp(e->name, name, e->name_len);
 }
 
-/* The protobuf format is only that of delimited MetricFamily messages. */
+/* The protobuf format is only that of delimited MetricFamily messages.
+ * The values are compared ignoring case, as the names are: no client
+ * means another message by another case. */
 static bool protobuf_params(const struct element *e)
 {
 	char proto[64], encoding[16];
 
 	return param(e, "proto", proto, sizeof(proto)) &&
-	       !strcmp(proto, "io.prometheus.client.MetricFamily") &&
-	       param(e, "encoding", encoding, sizeof(encoding)) && !strcmp(encoding, "delimited");
+	       !strcasecmp(proto, "io.prometheus.client.MetricFamily") &&
+	       param(e, "encoding", encoding, sizeof(encoding)) &&
+	       !strcasecmp(encoding, "delimited");
 }
 
 enum exposition_format negotiate_format(const char *accept)

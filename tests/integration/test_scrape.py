@@ -254,6 +254,15 @@ class NegotiationTest(RootTest):
         want = (200, want_type, "gzip" if want_gzip else None, True)
         if got != want:
             return f"got (status, type, encoding, vary) {got}, want {want}"
+        if want_type == harness.PROTOBUF:
+            body = gzip.decompress(resp.body) if want_gzip else resp.body
+            try:
+                names = [m[2:2 + m[1]] for m in harness.split_delimited(body)]
+            except (ValueError, IndexError) as e:
+                return f"protobuf body does not split into messages: {e}"
+            if b"cgroup_tcp_connections_opened_total" not in names:
+                return f"protobuf body has no cgroup_tcp_connections_opened_total: {names}"
+            return None
         try:
             text = body_text(resp)
         except (OSError, EOFError, UnicodeDecodeError) as e:
@@ -276,7 +285,8 @@ class NegotiationTest(RootTest):
 
     def test_accept_encoding_matrix(self):
         problems = []
-        for accept, want_type in ((None, TEXT), (PROMETHEUS_ACCEPT, OPENMETRICS)):
+        for accept, want_type in ((None, TEXT), (PROMETHEUS_ACCEPT, OPENMETRICS),
+                                  (harness.PROMETHEUS_NATIVE_ACCEPT, harness.PROTOBUF)):
             for encoding, want_gzip in ENCODING_CASES:
                 problem = self.mismatch(self.get(accept, encoding), want_type, want_gzip)
                 if problem:
