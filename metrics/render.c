@@ -240,15 +240,24 @@ static void render_row(struct buf *b, const struct snapshot *snap, size_t r, con
 bool render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cursor *cur,
 		    const struct render_options *opts, size_t until)
 {
-	if (opts->format == FORMAT_PROTOBUF)
-		return proto_render_cgroups(b, snap, cur, opts, until);
+	bool proto = opts->format == FORMAT_PROTOBUF;
+
 	while (cur->family < cgroup_families_len) {
 		const struct family *f = &cgroup_families[cur->family];
 
+		/* Prometheus refuses a protobuf family without metrics. */
+		if (proto && !snap->nrows) {
+			cur->family++;
+			continue;
+		}
 		if (!cur->started) {
-			render_header(b, f, opts);
-			if (!prepare_family(&cur->text, f, opts))
-				b->failed = true;
+			if (proto) {
+				proto_start_family(b, snap, f, &cur->text, opts);
+			} else {
+				render_header(b, f, opts);
+				if (!prepare_family(&cur->text, f, opts))
+					b->failed = true;
+			}
 			cur->started = true;
 			cur->row = 0;
 		}
@@ -257,7 +266,10 @@ bool render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cu
 				return true;
 			if (b->len >= until)
 				return false;
-			render_row(b, snap, cur->row, f, &cur->text, opts);
+			if (proto)
+				proto_render_row(b, snap, cur->row, f, &cur->text, opts);
+			else
+				render_row(b, snap, cur->row, f, &cur->text, opts);
 		}
 		cur->family++;
 		cur->started = false;

@@ -272,14 +272,16 @@ static size_t row_metric(struct metric_msg *m, const struct snapshot *snap, size
 	return io__prometheus__client__metric_family__get_packed_size(&m->wrap);
 }
 
-/* The family's length and header. */
-static void start_family(struct buf *b, const struct snapshot *snap, const struct family *f,
-			 struct family_text *t, struct metric_msg *m, unsigned int step)
+void proto_start_family(struct buf *b, const struct snapshot *snap, const struct family *f,
+			struct family_text *t, const struct render_options *opts)
 {
+	unsigned int step = opts->bucket_step ? opts->bucket_step : 1;
+	struct metric_msg msg, *m = &msg;
 	char name[128];
 	pb_family header;
 	size_t size;
 
+	metric_init(m);
 	if (!family_words(t, f)) {
 		b->failed = true;
 		return;
@@ -300,11 +302,14 @@ static void start_family(struct buf *b, const struct snapshot *snap, const struc
 	b->len += io__prometheus__client__metric_family__pack(&header, (uint8_t *)b->data + b->len);
 }
 
-static void put_row(struct buf *b, const struct snapshot *snap, size_t r, const struct family *f,
-		    struct family_text *t, struct metric_msg *m, unsigned int step)
+void proto_render_row(struct buf *b, const struct snapshot *snap, size_t r, const struct family *f,
+		      struct family_text *t, const struct render_options *opts)
 {
+	unsigned int step = opts->bucket_step ? opts->bucket_step : 1;
 	__u64 words[FAMILY_MAX_WORDS] = {0};
+	struct metric_msg msg, *m = &msg;
 
+	metric_init(m);
 	snapshot_values(snap, r, t->first_word, t->words, words);
 	for (unsigned int i = 0; i < f->values; i++) {
 		size_t size = row_metric(m, snap, r, f, t, i, words, step);
@@ -314,39 +319,6 @@ static void put_row(struct buf *b, const struct snapshot *snap, size_t r, const 
 		b->len += io__prometheus__client__metric_family__pack(&m->wrap,
 								      (uint8_t *)b->data + b->len);
 	}
-}
-
-bool proto_render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cursor *cur,
-			  const struct render_options *opts, size_t until)
-{
-	unsigned int step = opts->bucket_step ? opts->bucket_step : 1;
-	struct metric_msg m;
-
-	metric_init(&m);
-	while (cur->family < cgroup_families_len) {
-		const struct family *f = &cgroup_families[cur->family];
-
-		/* Prometheus refuses a family without metrics. */
-		if (!snap->nrows) {
-			cur->family++;
-			continue;
-		}
-		if (!cur->started) {
-			start_family(b, snap, f, &cur->text, &m, step);
-			cur->started = true;
-			cur->row = 0;
-		}
-		for (; cur->row < snap->nrows; cur->row++) {
-			if (b->failed)
-				return true;
-			if (b->len >= until)
-				return false;
-			put_row(b, snap, cur->row, f, &cur->text, &m, step);
-		}
-		cur->family++;
-		cur->started = false;
-	}
-	return true;
 }
 
 void proto_render_self(struct buf *b, const struct family *f, const struct self_sample *samples,

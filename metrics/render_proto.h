@@ -10,9 +10,13 @@
 #include <stddef.h>
 #include "render.h"
 
-/* Same contract as render_cgroups() (render.h), which calls it. */
-bool proto_render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cursor *cur,
-			  const struct render_options *opts, size_t until);
+/* For render_cgroups() (render.h): a family's length and header, which
+ * need every row of the snapshot (t is the cursor's scratch), then its
+ * rows one at a time. */
+void proto_start_family(struct buf *b, const struct snapshot *snap, const struct family *f,
+			struct family_text *t, const struct render_options *opts);
+void proto_render_row(struct buf *b, const struct snapshot *snap, size_t r, const struct family *f,
+		      struct family_text *t, const struct render_options *opts);
 void proto_render_self(struct buf *b, const struct family *f, const struct self_sample *samples,
 		       size_t n);
 /* The value of the text's `_sum` sample as a double: the double nearest to
