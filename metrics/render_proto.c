@@ -102,6 +102,15 @@ static void put_family(struct buf *b, const pb_family *m)
 	b->len += io__prometheus__client__metric_family__pack(m, (uint8_t *)b->data + b->len);
 }
 
+/* The most bytes one packed metric of row r takes: its label values are
+ * no longer than their escaped text; every other field has a bounded size
+ * (a histogram: 26 classic buckets of 22 bytes at most, 26 deltas of 11,
+ * fixed fields, the family's label and the messages' framing). */
+static size_t metric_max(const struct snapshot *snap, size_t r)
+{
+	return snap->rows[r].labels_len + MAX_LABELS * 32 + 2048;
+}
+
 static void metric_init(struct metric_msg *m)
 {
 	m->metric = (pb_metric)IO__PROMETHEUS__CLIENT__METRIC__INIT;
@@ -169,7 +178,9 @@ static void row_labels(struct metric_msg *m, const char *text, size_t len, struc
 		add_label(m, names[l] ? names[l] : "", out->data + starts[l]);
 }
 
-double hist_sum_value(const struct hist_spec *spec, __u64 sum)
+/* The value of the text's _sum sample: the double nearest to
+ * sum / sum_divisor. */
+static double hist_sum_value(const struct hist_spec *spec, __u64 sum)
 {
 	int decimals = decimals_of(spec->sum_divisor);
 	char text[48];
@@ -240,20 +251,18 @@ static void fill_histogram(struct metric_msg *m, const struct hist_spec *spec, c
 	m->metric.histogram = hist;
 }
 
-/* Fills metric i of family f for row r; its packed size is what it adds
- * to the family. */
-static size_t row_metric(struct metric_msg *m, const struct snapshot *snap, size_t r,
-			 const struct family *f, struct family_text *t, unsigned int i,
-			 const __u64 *words, unsigned int step)
+/* Fills metric i of family f after the row's own labels (the first
+ * row_labels of m). */
+static void row_metric(struct metric_msg *m, size_t row_labels, const struct family *f,
+		       const struct family_text *t, unsigned int i, const __u64 *words,
+		       unsigned int step)
 {
 	const __u64 *v = words + (family_value_offset(f, i) / WORD - t->first_word);
 
-	m->metric.n_label = 0;
+	m->metric.n_label = row_labels;
 	m->metric.counter = NULL;
 	m->metric.gauge = NULL;
 	m->metric.histogram = NULL;
-	row_labels(m, snap->text.data + snap->rows[r].labels_at, snap->rows[r].labels_len,
-		   &t->text);
 	if (f->label)
 		add_label(m, f->label, (char *)f->label_values[i]);
 	if (f->hist) {
@@ -269,7 +278,18 @@ static size_t row_metric(struct metric_msg *m, const struct snapshot *snap, size
 		m->counter.value = (double)*v;
 		m->metric.counter = &m->counter;
 	}
-	return io__prometheus__client__metric_family__get_packed_size(&m->wrap);
+}
+
+/* A row's values and its labels read back once for all its metrics; the
+ * number of those labels. */
+static size_t row_start(struct metric_msg *m, const struct snapshot *snap, size_t r,
+			struct family_text *t, __u64 *words)
+{
+	metric_init(m);
+	snapshot_values(snap, r, t->first_word, t->words, words);
+	row_labels(m, snap->text.data + snap->rows[r].labels_at, snap->rows[r].labels_len,
+		   &t->text);
+	return m->metric.n_label;
 }
 
 void proto_start_family(struct buf *b, const struct snapshot *snap, const struct family *f,
@@ -281,7 +301,6 @@ void proto_start_family(struct buf *b, const struct snapshot *snap, const struct
 	pb_family header;
 	size_t size;
 
-	metric_init(m);
 	if (!family_words(t, f)) {
 		b->failed = true;
 		return;
@@ -291,13 +310,18 @@ void proto_start_family(struct buf *b, const struct snapshot *snap, const struct
 	size = io__prometheus__client__metric_family__get_packed_size(&header);
 	for (size_t r = 0; r < snap->nrows; r++) {
 		__u64 words[FAMILY_MAX_WORDS] = {0};
+		size_t labels = row_start(m, snap, r, t, words);
 
-		snapshot_values(snap, r, t->first_word, t->words, words);
-		for (unsigned int i = 0; i < f->values; i++)
-			size += row_metric(m, snap, r, f, t, i, words, step);
+		for (unsigned int i = 0; i < f->values; i++) {
+			row_metric(m, labels, f, t, i, words, step);
+			size += io__prometheus__client__metric_family__get_packed_size(&m->wrap);
+		}
 	}
-	if (!buf_reserve(b, VARINT_MAX + size))
+	/* Labels that could not be read back would make another family. */
+	if (t->text.failed || !buf_reserve(b, VARINT_MAX + size)) {
+		b->failed = true;
 		return;
+	}
 	b->len += put_varint(b->data + b->len, size);
 	b->len += io__prometheus__client__metric_family__pack(&header, (uint8_t *)b->data + b->len);
 }
@@ -308,14 +332,16 @@ void proto_render_row(struct buf *b, const struct snapshot *snap, size_t r, cons
 	unsigned int step = opts->bucket_step ? opts->bucket_step : 1;
 	__u64 words[FAMILY_MAX_WORDS] = {0};
 	struct metric_msg msg, *m = &msg;
+	size_t labels = row_start(m, snap, r, t, words);
 
-	metric_init(m);
-	snapshot_values(snap, r, t->first_word, t->words, words);
+	/* protobuf-c's pack sizes every message again: an upper bound
+	 * spares the sizing of the whole metric once more. */
+	if (t->text.failed || !buf_reserve(b, f->values * metric_max(snap, r))) {
+		b->failed = true;
+		return;
+	}
 	for (unsigned int i = 0; i < f->values; i++) {
-		size_t size = row_metric(m, snap, r, f, t, i, words, step);
-
-		if (!buf_reserve(b, size))
-			return;
+		row_metric(m, labels, f, t, i, words, step);
 		b->len += io__prometheus__client__metric_family__pack(&m->wrap,
 								      (uint8_t *)b->data + b->len);
 	}

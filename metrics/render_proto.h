@@ -19,8 +19,5 @@ void proto_render_row(struct buf *b, const struct snapshot *snap, size_t r, cons
 		      struct family_text *t, const struct render_options *opts);
 void proto_render_self(struct buf *b, const struct family *f, const struct self_sample *samples,
 		       size_t n);
-/* The value of the text's `_sum` sample as a double: the double nearest to
- * sum / sum_divisor. */
-double hist_sum_value(const struct hist_spec *spec, __u64 sum);
 
 #endif /* RENDER_PROTO_H */
