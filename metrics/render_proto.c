@@ -205,6 +205,7 @@ static void fill_histogram(struct metric_msg *m, const struct hist_spec *spec, c
 	pb_histogram *hist = &m->hist;
 	__u64 count = 0, cumulative = 0, prev = 0;
 	unsigned int slot = 0, lo = 0, hi = 0;
+	double bound;
 
 	*hist = (pb_histogram)IO__PROMETHEUS__CLIENT__HISTOGRAM__INIT;
 	for (unsigned int k = 0; k < CTCP_HIST_SLOTS; k++) {
@@ -218,7 +219,10 @@ static void fill_histogram(struct metric_msg *m, const struct hist_spec *spec, c
 	hist->sample_count = count;
 	hist->sample_sum = hist_sum_value(spec, h[HIST_SUM_WORD]);
 	hist->bucket = m->bucket_ptrs;
-	for (unsigned int k = spec->first; k <= spec->last && k < CTCP_HIST_SLOTS; k += step) {
+	/* Doubling a power of two is exact, and cheaper than ldexp. */
+	bound = ldexp(1, (int)spec->first + spec->unit_log2);
+	for (unsigned int k = spec->first; k <= spec->last && k < CTCP_HIST_SLOTS;
+	     k += step, bound *= 1 << step) {
 		pb_bucket *bk = &m->buckets[hist->n_bucket];
 
 		while (slot <= k)
@@ -226,7 +230,7 @@ static void fill_histogram(struct metric_msg *m, const struct hist_spec *spec, c
 		*bk = (pb_bucket)IO__PROMETHEUS__CLIENT__BUCKET__INIT;
 		bk->has_cumulative_count = bk->has_upper_bound = true;
 		bk->cumulative_count = cumulative;
-		bk->upper_bound = ldexp(1, (int)k + spec->unit_log2);
+		bk->upper_bound = bound;
 		m->bucket_ptrs[hist->n_bucket++] = bk;
 	}
 	hist->has_schema = hist->has_zero_threshold = hist->has_zero_count = true;
