@@ -88,11 +88,18 @@ enum ctcp_io_op {
  * hist_add() (per-CPU values) or hist_add_atomic() (shared values) of
  * bpf/counters.bpf.h; its users are ctcp_conn.handshake and .lifetime,
  * ctcp_io.size, and the ctcp_rtt map, whose value is one ctcp_hist of
- * smoothed RTTs (microseconds), written through rtt_add()
+ * smoothed RTTs (buckets of 2^-CTCP_TIME_SHIFT s, sum in microseconds), written through rtt_add()
  * (bpf/counters.bpf.h) by rtt.bpf.c: ctcp_probe or ctcp_probe_checked (one
  * sample per connection and second), and by state.bpf.c: ctcp_set_state
  * (the last sample, when a connection leaves ESTABLISHED). */
 #define CTCP_HIST_SLOTS 26
+
+/* Bucket units of the time histograms: 2^-CTCP_TIME_SHIFT s (0.95 us) for
+ * handshakes and RTTs, 2^-CTCP_LIFETIME_SHIFT s (0.98 ms) for lifetimes.
+ * Powers of two of a second, so that the slots are exactly the buckets of
+ * a Prometheus native histogram (schema 0); sums stay in microseconds. */
+#define CTCP_TIME_SHIFT	    20
+#define CTCP_LIFETIME_SHIFT 10
 struct ctcp_hist {
 	__u64 sum;
 	__u64 slots[CTCP_HIST_SLOTS];
@@ -119,9 +126,10 @@ struct ctcp_conn {
 	 * ctcp_set_state and, at start, ctcp_census, through gauge_move()
 	 * and gauge_leave(). */
 	__s64 sockets[CTCP_TCP_STATES];
-	/* Microseconds. state.bpf.c: ctcp_set_state, on_established(). */
+	/* Buckets of 2^-CTCP_TIME_SHIFT s, sum in microseconds. state.bpf.c:
+	 * ctcp_set_state, on_established(). */
 	struct ctcp_hist handshake[CTCP_DIRECTIONS];
-	/* Buckets in milliseconds, sum in microseconds. state.bpf.c:
+	/* Buckets of 2^-CTCP_LIFETIME_SHIFT s, sum in microseconds. state.bpf.c:
 	 * ctcp_set_state, on_close(). */
 	struct ctcp_hist lifetime[CTCP_DIRECTIONS];
 };

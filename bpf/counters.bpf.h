@@ -294,6 +294,14 @@ static __always_inline void hist_add_atomic(struct ctcp_hist *h, __u64 bucket_va
 	__sync_fetch_and_add(&h->sum, sum_value);
 }
 
+/* Microseconds as bucket value in units of 2^-shift s, rounded up: then it
+ * is at most 2^i exactly when the time is at most 2^i units, and the log2
+ * slots are exact bounds in seconds. */
+static __always_inline __u64 time_units(__u64 us, __u32 shift)
+{
+	return ((us << shift) + 999999) / 1000000;
+}
+
 /* One smoothed RTT sample of a full TCP socket, under the slot of its
  * cgroup. */
 static __always_inline void rtt_add(__u32 slot, const struct tcp_sock *tp)
@@ -305,7 +313,7 @@ static __always_inline void rtt_add(__u32 slot, const struct tcp_sock *tp)
 		return;
 	h = bpf_map_lookup_elem(&ctcp_rtt, &slot);
 	if (h)
-		hist_add_atomic(h, srtt_us, srtt_us);
+		hist_add_atomic(h, time_units(srtt_us, CTCP_TIME_SHIFT), srtt_us);
 }
 
 #endif /* COUNTERS_BPF_H */

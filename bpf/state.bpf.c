@@ -216,7 +216,7 @@ static __always_inline void on_established(const struct sock *sk, struct ctcp_co
 	now = tp->tcp_mstamp * 1000;
 	us = handshake_us(tp, st, direction);
 	__sync_fetch_and_add(&c->opened[direction], 1);
-	hist_add_atomic(&c->handshake[direction], us, us);
+	hist_add_atomic(&c->handshake[direction], time_units(us, CTCP_TIME_SHIFT), us);
 	if (st) {
 		st->since = now;
 		st->direction = direction;
@@ -244,8 +244,8 @@ static __always_inline void on_close(const struct sock *sk, struct ctcp_conn *c,
 	direction = st->direction & 1;
 	us = now > st->since ? (now - st->since) / 1000 : 0;
 	__sync_fetch_and_add(&c->closed[direction], 1);
-	/* Buckets in milliseconds reach hours in 26 slots. */
-	hist_add_atomic(&c->lifetime[direction], us / 1000, us);
+	/* Buckets of about a millisecond reach hours in 26 slots. */
+	hist_add_atomic(&c->lifetime[direction], time_units(us, CTCP_LIFETIME_SHIFT), us);
 }
 
 /* A socket's entry: *w is its way in bucket *b (table), or 0 if the hash

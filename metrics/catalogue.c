@@ -73,15 +73,15 @@ static const unsigned char state_numbers[ARRAY_LEN(states)] = {
     TCP_STATE(8), TCP_STATE(9), TCP_STATE(11), TCP_STATE(10),
 };
 
-/* 2^3 us = 8 us to 2^24 us = 16.8 s: loopback to intercontinental. */
-static const struct hist_spec microseconds = {
-    .bucket_divisor = 1e6, .sum_divisor = 1e6, .first = 3, .last = 24};
-/* 1 ms to 2^24 ms = 4.7 hours; sums are kept in microseconds. */
-static const struct hist_spec milliseconds = {
-    .bucket_divisor = 1e3, .sum_divisor = 1e6, .first = 0, .last = 24};
+/* Buckets of 2^-20 s (0.95 us) units: 2^-17 s = 7.6 us to 16 s, loopback to
+ * intercontinental. Sums are kept in microseconds. */
+static const struct hist_spec fine_time = {
+    .unit_log2 = -CTCP_TIME_SHIFT, .sum_divisor = 1e6, .first = 3, .last = 24};
+/* Buckets of 2^-10 s (0.98 ms) units: 2^-10 s to 2^14 s = 4.6 hours. */
+static const struct hist_spec coarse_time = {
+    .unit_log2 = -CTCP_LIFETIME_SHIFT, .sum_divisor = 1e6, .first = 0, .last = 24};
 /* 1 byte to 16 MiB. */
-static const struct hist_spec bytes = {
-    .bucket_divisor = 1, .sum_divisor = 1, .first = 0, .last = 24};
+static const struct hist_spec bytes = {.unit_log2 = 0, .sum_divisor = 1, .first = 0, .last = 24};
 
 #define CONN(field)    offsetof(struct cgroup_values, conn.field)
 #define U64_SIZE       sizeof(__u64)
@@ -168,7 +168,7 @@ const struct family cgroup_families[] = {
 	LABELED("direction", directions),
 	.offset = CONN(handshake),
 	.stride = HIST_SIZE,
-	.hist = &microseconds,
+	.hist = &fine_time,
 	.help = "TCP handshake time: the round trip of the SYN (outbound) or SYN-ACK "
 		"(inbound) the kernel measures; outbound, when SYNs were retransmitted, the "
 		"whole wait since the connect began, to a clock tick. Its _count equals "
@@ -181,7 +181,7 @@ const struct family cgroup_families[] = {
 	LABELED("direction", directions),
 	.offset = CONN(lifetime),
 	.stride = HIST_SIZE,
-	.hist = &milliseconds,
+	.hist = &coarse_time,
 	.help = "Lifetime of TCP connections from ESTABLISHED to CLOSE. Its _count equals "
 		"cgroup_tcp_connections_closed_total.",
     },
@@ -192,7 +192,7 @@ const struct family cgroup_families[] = {
 	.values = 1,
 	.offset = offsetof(struct cgroup_values, rtt),
 	.stride = HIST_SIZE,
-	.hist = &microseconds,
+	.hist = &fine_time,
 	.help = "Smoothed RTT of the cgroup's TCP connections, sampled when a connection "
 		"receives its first segment of a new second (at most once a second) and when "
 		"it leaves ESTABLISHED: it weighs connections, not packets.",

@@ -22,11 +22,15 @@ enum family_type {
 	FAMILY_HISTOGRAM,
 };
 
-/* Histogram bounds: le = 2^k / bucket_divisor for k in [first, last]; the
- * struct ctcp_hist sum divided by sum_divisor is the _sum. Divisors, not
- * factors: 119 / 1e6 is the double nearest 0.000119, 119 * 1e-6 is not. */
+/* Histogram bounds: slot k of a struct ctcp_hist ends at 2^k bucket units,
+ * and a bucket unit is 2^unit_log2 of the family's unit (seconds, bytes), so
+ * the classic bounds are le = 2^(k + unit_log2) for k in [first, last], and
+ * slot k is bucket k + unit_log2 of a native histogram of schema 0 (slot 0,
+ * at most one unit, its zero bucket). The struct ctcp_hist sum divided by
+ * sum_divisor is the _sum. A divisor, not a factor: 119 / 1e6 is the double
+ * nearest 0.000119, 119 * 1e-6 is not. */
 struct hist_spec {
-	double bucket_divisor;
+	int unit_log2;
 	double sum_divisor;
 	unsigned int first;
 	unsigned int last;

@@ -76,6 +76,11 @@ void buf_label_value(struct buf *b, const char *s)
 	buf_escaped(b, s, "\\\"\n");
 }
 
+void buf_utf8(struct buf *b, const char *s)
+{
+	buf_escaped(b, s, "");
+}
+
 void buf_help_text(struct buf *b, const char *s)
 {
 	buf_escaped(b, s, "\\\n");

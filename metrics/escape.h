@@ -11,6 +11,9 @@
  * rejects a whole scrape with one invalid label value. Every other byte
  * (UTF-8, control characters) passes through. */
 void buf_label_value(struct buf *b, const char *s);
+/* Any text as valid UTF-8, bytes that are not replaced as above, nothing
+ * escaped: for the protobuf format. */
+void buf_utf8(struct buf *b, const char *s);
 /* HELP text: backslash and newline are escaped; not UTF-8 as above. */
 void buf_help_text(struct buf *b, const char *s);
 /* Orders label values as buf_label_value shows them: 0 when two values are

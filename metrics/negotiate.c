@@ -101,9 +101,22 @@ static bool named(const struct element *e, const char *name)
 	return e->name_len == strlen(name) && !strncasecmp(e->name, name, e->name_len);
 }
 
+/* The protobuf format is only that of delimited MetricFamily messages.
+ * The values are compared ignoring case, as the names are: no client
+ * means another message by another case. */
+static bool protobuf_params(const struct element *e)
+{
+	char proto[64], encoding[16];
+
+	return param(e, "proto", proto, sizeof(proto)) &&
+	       !strcasecmp(proto, "io.prometheus.client.MetricFamily") &&
+	       param(e, "encoding", encoding, sizeof(encoding)) &&
+	       !strcasecmp(encoding, "delimited");
+}
+
 enum exposition_format negotiate_format(const char *accept)
 {
-	double best_openmetrics = 0, best_text = 0;
+	double best_openmetrics = 0, best_text = 0, best_protobuf = 0;
 	struct element e;
 	char version[32];
 
@@ -117,11 +130,16 @@ enum exposition_format negotiate_format(const char *accept)
 				continue;
 			if (q > best_openmetrics)
 				best_openmetrics = q;
+		} else if (named(&e, "application/vnd.google.protobuf")) {
+			if (protobuf_params(&e) && q > best_protobuf)
+				best_protobuf = q;
 		} else if (named(&e, "text/plain") || named(&e, "text/*") || named(&e, "*/*")) {
 			if (q > best_text)
 				best_text = q;
 		}
 	}
+	if (best_protobuf > 0 && best_protobuf > best_text && best_protobuf > best_openmetrics)
+		return FORMAT_PROTOBUF;
 	return best_openmetrics > 0 && best_openmetrics > best_text ? FORMAT_OPENMETRICS
 								    : FORMAT_TEXT;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "escape.h"
 #include "number.h"
+#include "render_proto.h"
 
 #define WORD	       sizeof(__u64)
 #define HIST_SUM_WORD  (offsetof(struct ctcp_hist, sum) / WORD)
@@ -23,7 +24,14 @@
 
 const char *format_content_type(enum exposition_format format)
 {
-	return format == FORMAT_OPENMETRICS ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
+	switch (format) {
+	case FORMAT_OPENMETRICS:
+		return OPENMETRICS_CONTENT_TYPE;
+	case FORMAT_PROTOBUF:
+		return PROTOBUF_CONTENT_TYPE;
+	default:
+		return TEXT_CONTENT_TYPE;
+	}
 }
 
 /* In OpenMetrics a family is named without the counter's _total. */
@@ -70,9 +78,7 @@ static struct piece add_piece(struct buf *b, const char *a, const char *m, const
 	return p;
 }
 
-/* The words a family reads; false when they do not fit the renderer's
- * bounds (a catalogue mistake the unit tests catch). */
-static bool family_words(struct family_text *t, const struct family *f)
+bool family_words(struct family_text *t, const struct family *f)
 {
 	size_t size = f->hist ? sizeof(struct ctcp_hist) : WORD, lo = SIZE_MAX, hi = 0;
 
@@ -127,7 +133,7 @@ static bool prepare_family(struct family_text *t, const struct family *f,
 			continue;
 		}
 		for (unsigned int j = 0; j < t->bounds; j++) {
-			double le = ldexp(1, t->bound_slot[j]) / f->hist->bucket_divisor;
+			double le = ldexp(1, t->bound_slot[j] + f->hist->unit_log2);
 
 			bound[format_double(bound, le, o->format)] = '\0';
 			t->tail[i][j] = add_piece(b, label, ",le=\"", bound);
@@ -234,13 +240,24 @@ static void render_row(struct buf *b, const struct snapshot *snap, size_t r, con
 bool render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cursor *cur,
 		    const struct render_options *opts, size_t until)
 {
+	bool proto = opts->format == FORMAT_PROTOBUF;
+
 	while (cur->family < cgroup_families_len) {
 		const struct family *f = &cgroup_families[cur->family];
 
+		/* Prometheus refuses a protobuf family without metrics. */
+		if (proto && !snap->nrows) {
+			cur->family++;
+			continue;
+		}
 		if (!cur->started) {
-			render_header(b, f, opts);
-			if (!prepare_family(&cur->text, f, opts))
-				b->failed = true;
+			if (proto) {
+				proto_start_family(b, snap, f, &cur->text, opts);
+			} else {
+				render_header(b, f, opts);
+				if (!prepare_family(&cur->text, f, opts))
+					b->failed = true;
+			}
 			cur->started = true;
 			cur->row = 0;
 		}
@@ -249,7 +266,10 @@ bool render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cu
 				return true;
 			if (b->len >= until)
 				return false;
-			render_row(b, snap, cur->row, f, &cur->text, opts);
+			if (proto)
+				proto_render_row(b, snap, cur->row, f, &cur->text, opts);
+			else
+				render_row(b, snap, cur->row, f, &cur->text, opts);
 		}
 		cur->family++;
 		cur->started = false;
@@ -260,6 +280,10 @@ bool render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cu
 void render_self(struct buf *b, const struct family *f, const struct self_sample *samples, size_t n,
 		 const struct render_options *opts)
 {
+	if (opts->format == FORMAT_PROTOBUF) {
+		proto_render_self(b, f, samples, n);
+		return;
+	}
 	render_header(b, f, opts);
 	for (size_t s = 0; s < n; s++) {
 		buf_printf(b, "%s%s", f->name, family_sample_suffix(f));

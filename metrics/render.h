@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Renders the catalogue in the Prometheus text format 0.0.4 or in
- * OpenMetrics 1.0: per-cgroup families from a snapshot, a bounded piece at
- * a time, and the exporter's own families from samples its collectors
- * made. */
+/* Renders the catalogue in the Prometheus text format 0.0.4, in
+ * OpenMetrics 1.0 or (render_proto.c) in the protobuf format: per-cgroup
+ * families from a snapshot, a bounded piece at a time, and the exporter's
+ * own families from samples its collectors made. */
 #ifndef RENDER_H
 #define RENDER_H
 
@@ -16,6 +16,9 @@
 
 #define TEXT_CONTENT_TYPE	 "text/plain; version=0.0.4; charset=utf-8"
 #define OPENMETRICS_CONTENT_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define PROTOBUF_CONTENT_TYPE                                                                      \
+	"application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "               \
+	"encoding=delimited"
 
 /* One sample of an exporter family: its label values, in the order of the
  * family's label_names. */
@@ -66,6 +69,11 @@ struct render_cursor {
 	bool started; /* the family's header and text are made */
 	struct family_text text;
 };
+
+/* Where the family's values are in struct cgroup_values; false when they
+ * do not fit the renderer's bounds (a catalogue mistake the unit tests
+ * catch). */
+bool family_words(struct family_text *t, const struct family *f);
 
 void render_cursor_init(struct render_cursor *cur);
 void render_cursor_free(struct render_cursor *cur);

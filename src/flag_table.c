@@ -115,8 +115,9 @@ const struct flag flag_table[] = {
      .def = "2",
      .choices = bucket_factors,
      .first = 1,
-     .help = "ratio of adjacent histogram bounds: %v; 4 and 8 merge buckets (exactly: the "
-	     "bounds are powers of two) for 2x or 3x fewer series"},
+     .help = "ratio of adjacent classic histogram bounds: %v; 4 and 8 merge buckets "
+	     "(exactly: the bounds are powers of two) for 2x or 3x fewer series; native "
+	     "histograms keep every bucket"},
     {.name = "log.level",
      .arg = "LEVEL",
      .kind = FLAG_CHOICE,

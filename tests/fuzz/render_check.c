@@ -219,7 +219,7 @@ static void expect_histogram(struct reader *r, const struct family *f, const str
 			cumulative += h->slots[slot++];
 		row_sample(&e, f, "_bucket", row, i);
 		e.has_le = true;
-		e.le = ldexp(1, (int)k) / f->hist->bucket_divisor;
+		e.le = ldexp(1, (int)k + f->hist->unit_log2);
 		e.u64 = cumulative;
 		expect_sample(r, &e);
 	}

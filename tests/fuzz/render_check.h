@@ -33,6 +33,16 @@ struct scene {
 	struct self_sample self[SELF_FAMILIES][MAX_SELF_SAMPLES];
 };
 
+struct fuzz_input;
+
+/* Options, then row labels, then exporter samples, then the raw values,
+ * then the size of the pieces (scene.c); scene_free() what it took. */
+void scene_read(struct scene *s, struct fuzz_input *in);
+void scene_free(struct scene *s);
+/* The scene in a format, rendered as the server does into b (buf_free()
+ * it). */
+void scene_render(const struct scene *s, enum exposition_format format, struct buf *b);
+
 void render_check(const char *text, size_t len, const struct scene *s);
 
 #endif /* FUZZ_RENDER_CHECK_H */

@@ -7,13 +7,17 @@
   cgroup (multi, include All as .*); panel ids are unique; every selector of
   a per-cgroup family filters on the four variables, the exporter's own
   families on $instance; rates use $__rate_interval.
-- A real Prometheus scrapes the exporter every second while a known workload
+- Two real Prometheus servers scrape the exporter every second, one with
+  native histograms (protobuf) and one without (text), while a known workload
   runs in a test cgroup and network namespace (connects with bytes, refused
   connects, a connect whose SYNs are dropped so it retransmits and times
   out, a close with SO_LINGER 0). Then every panel query, its variables set
   to match all, must be accepted by /api/v1/query and return at least one
   series with a number (EMPTY_OK lists the exceptions, with the reason).
   The variables' label_values queries must find this instance and cgroup.
+  Both servers must give every panel data, and every recording rule of
+  examples/prometheus/rules.yml is accepted by both; the histogram rules
+  (which read classic buckets or native histograms) give numbers on both.
 
 Run as root:  EXPORTER=build/cgroup_tcp_exporter PROMETHEUS=$(which prometheus) \\
               /usr/bin/python3 tests/integration/test_dashboard.py
@@ -47,6 +51,11 @@ SUBSTITUTIONS.update({"__rate_interval": "1m", "__interval": "15s",
 # Panel queries allowed to return nothing, by panel title, with the reason.
 # The workload makes every event the dashboard shows, so none is needed.
 EMPTY_OK = {}
+RULES = os.path.join(harness.SOURCE, "examples", "prometheus", "rules.yml")
+# Recording rules that must give a number on both servers: those that read
+# histograms, the classic or the native way.
+HISTOGRAM_RULES = ("cgroup_tcp:rtt_samples:rate5m", "cgroup_tcp:rtt_seconds:p99_5m",
+                   "cgroup_tcp:handshake_seconds:p99_5m")
 
 PER_CGROUP = re.compile(r"\b(cgroup_tcp_(?!exporter_)\w+)(\{[^}]*\})?")
 SELF = re.compile(r"\b((?:cgroup_tcp_exporter_|process_)\w+|up)\b(\{[^}]*\})?")
@@ -176,15 +185,19 @@ class DashboardQueryTest(unittest.TestCase):
         cls.exp = harness.Exporter(binary)
         cls.exp.start()
         cls.prom = harness.Prometheus(prometheus, f"127.0.0.1:{cls.exp.port}")
+        cls.native = harness.Prometheus(prometheus, f"127.0.0.1:{cls.exp.port}",
+                                        args=["--enable-feature=native-histograms"])
         cls.prom.wait_ready()
+        cls.native.wait_ready()
         cls.run_workload()
 
     @classmethod
-    def wait_for(cls, expr, done, timeout, what):
-        value = harness.poll(lambda: cls.prom.scalar(expr), done, timeout, 0.25)
+    def wait_for(cls, expr, done, timeout, what, prom=None):
+        prom = prom or cls.prom
+        value = harness.poll(lambda: prom.scalar(expr), done, timeout, 0.25)
         if not done(value):
             raise AssertionError(f"{what}: {expr} = {value} after {timeout}s\n"
-                                 f"--- prometheus ---\n{cls.prom.log()}\n"
+                                 f"--- prometheus ---\n{prom.log()}\n"
                                  f"--- exporter ---\n{cls.exp.stderr()}")
 
     @classmethod
@@ -204,37 +217,71 @@ class DashboardQueryTest(unittest.TestCase):
         if (summary["ok"], summary["refused"], summary["timed_out"],
                 summary["resets_sent"], summary["errors"]) != (CONNS, REFUSED, 1, 1, []):
             raise RuntimeError(f"workload did not go to plan: {summary}")
-        cls.wait_for(series, lambda v: v == CONNS + 1, 10,
-                     "the workload's connects never showed in PromQL")
+        for prom in (cls.prom, cls.native):
+            cls.wait_for(series, lambda v: v == CONNS + 1, 10,
+                         "the workload's connects never showed in PromQL", prom)
         # About 10 s of scrapes after the workload.
         samples = cls.prom.scalar(f"count_over_time({series}[1m])")
         cls.wait_for(f"count_over_time({series}[1m])",
                      lambda v: v is not None and v >= samples + 10, 20,
                      "Prometheus stopped scraping")
 
+    @staticmethod
+    def numbers(prom, expr):
+        """(error or None, [numbers] of the result): a sample's value, or a
+        native histogram's count (heatmap cells)."""
+        try:
+            reply = prom.get("/api/v1/query", query=expr)
+        except urllib.error.HTTPError as e:  # 400 for a bad query
+            reply = json.loads(e.read() or b"{}")
+        if reply.get("status") != "success":
+            return f"{reply.get('errorType')}: {reply.get('error')}", []
+        return None, [float(r["value"][1]) if "value" in r else float(r["histogram"][1]["count"])
+                      for r in reply["data"]["result"]]
+
     def test_every_panel_query_returns_data(self):
         problems, lines = [], []
-        for title, t in targets(self.dashboard):
-            expr = expand(t["expr"])
-            try:
-                reply = self.prom.get("/api/v1/query", query=expr)
-            except urllib.error.HTTPError as e:  # 400 for a bad query
-                reply = json.loads(e.read() or b"{}")
-            if reply.get("status") != "success":
-                problems.append(f"{title}: {reply.get('errorType')}: "
-                                f"{reply.get('error')}\n    {expr}")
-                continue
-            result = reply["data"]["result"]
-            values = [float(r["value"][1]) for r in result]
-            finite = [v for v in values if not math.isnan(v)]
-            lines.append(f"{title} [{t['refId']}]: {len(result)} series, "
-                         f"max {max(finite) if finite else float('nan'):.4g}")
-            if not finite and title not in EMPTY_OK:
-                problems.append(f"{title} [{t['refId']}]: no data "
-                                f"({len(result)} series, all NaN)\n    {expr}")
+        for server, prom in (("classic", self.prom), ("native", self.native)):
+            for title, t in targets(self.dashboard):
+                expr = expand(t["expr"])
+                error, values = self.numbers(prom, expr)
+                if error:
+                    problems.append(f"{server}: {title}: {error}\n    {expr}")
+                    continue
+                finite = [v for v in values if not math.isnan(v)]
+                lines.append(f"{server}: {title} [{t['refId']}]: {len(values)} series, "
+                             f"max {max(finite) if finite else float('nan'):.4g}")
+                if not finite and title not in EMPTY_OK:
+                    problems.append(f"{server}: {title} [{t['refId']}]: no data "
+                                    f"({len(values)} series, all NaN)\n    {expr}")
         print("\n" + "\n".join(f"    {line}" for line in lines), file=sys.stderr)
         self.assertEqual(problems, [], "\n" + "\n".join(problems)
-                         + f"\n--- prometheus ---\n{self.prom.log()}")
+                         + f"\n--- prometheus ---\n{self.prom.log()}"
+                         + f"\n--- native ---\n{self.native.log()}")
+
+    def test_recording_rules_on_both_servers(self):
+        """rules.yml's recording rules: accepted by both servers; those that
+        read histograms give this cgroup a number on both."""
+        import yaml
+        with open(RULES) as f:
+            rules = [r for g in yaml.safe_load(f)["groups"] for r in g["rules"]
+                     if "record" in r]
+        problems, lines = [], []
+        for rule in rules:
+            for server, prom in (("classic", self.prom), ("native", self.native)):
+                error, _ = self.numbers(prom, rule["expr"])
+                if error:
+                    problems.append(f"{server}: {rule['record']}: {error}")
+                elif rule["record"] in HISTOGRAM_RULES:
+                    values = [v for labels, v in prom.query(rule["expr"])
+                              if labels.get("cgroup") == self.cgroup.label
+                              and not math.isnan(v)]
+                    lines.append(f"{server}: {rule['record']}: {values}")
+                    if not values:
+                        problems.append(f"{server}: {rule['record']}: {values} for "
+                                        f"{self.cgroup.label}")
+        print("\n" + "\n".join(f"    {line}" for line in lines), file=sys.stderr)
+        self.assertEqual(problems, [], "\n" + "\n".join(problems))
 
     def test_failures_retransmits_and_resets_are_seen(self):
         """The workload's rare events reach the panels as non-zero rates."""

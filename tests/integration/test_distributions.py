@@ -46,9 +46,10 @@ STATES = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2",
 DIRECTIONS = ("outbound", "inbound")
 INF = float("inf")
 
-# Default bucket bounds, as the exporter documents them.
-LIFETIME_LE = [0.001 * 2 ** k for k in range(25)]     # .. 16777.216 s
-RTT_LE = [0.000008 * 2 ** k for k in range(22)]       # .. 16.777216 s
+# Default bucket bounds, as the exporter documents them: powers of two of a
+# second (native histogram buckets) and of a byte.
+LIFETIME_LE = [2.0 ** (k - 10) for k in range(25)]    # 2^-10 .. 2^14 s
+RTT_LE = [2.0 ** (k - 20) for k in range(3, 25)]      # 2^-17 .. 16 s
 IO_LE = [float(2 ** k) for k in range(25)]            # .. 16777216 bytes
 DEFAULT_LE = {LIFETIME: LIFETIME_LE, HANDSHAKE: RTT_LE, RTT: RTT_LE, IO_SIZE: IO_LE}
 
@@ -56,8 +57,8 @@ DEFAULT_LE = {LIFETIME: LIFETIME_LE, HANDSHAKE: RTT_LE, RTT: RTT_LE, IO_SIZE: IO
 PORTS = {"lifetimes": 5201, "gauge": 5202, "pre": 5203, "rtt": 5204,
          "io": 5205, "edges": 5206, "factor": 5207, "table": 5208,
          "synretry": 5209}
-SHORT_HOLD, LONG_HOLD = 0.18, 1.5   # in (0.128, 0.256] and (1.024, 2.048]
-DELAY = 0.006                        # each way: RTT ~12.5 ms, le=0.016384
+SHORT_HOLD, LONG_HOLD = 0.18, 1.5   # in (0.125, 0.25] and (1, 2]
+DELAY = 0.006                        # each way: RTT ~12.5 ms, le=0.015625
 
 
 def require_root():
@@ -247,7 +248,7 @@ class DistributionsTest(unittest.TestCase):
 
     def test_1_lifetimes(self):
         """3 connections held 0.18 s and 3 held 1.5 s: lifetimes in
-        (0.128, 0.256] and (1.024, 2.048], outbound in the client cgroup
+        (0.125, 0.25] and (1, 2], outbound in the client cgroup
         and inbound in the server cgroup; counts match the counters."""
         client, server = self.pair("life")
         port = PORTS["lifetimes"]
@@ -269,7 +270,7 @@ class DistributionsTest(unittest.TestCase):
             s, CLOSED, cgroup=client.label, direction="outbound") == 6
             and harness.value(s, CLOSED, cgroup=server.label, direction="inbound") == 6)
         info = "\n" + self.lines(samples, client.label, server.label)
-        want = {0.128: 0, 0.256: 3, 1.024: 3, 2.048: 6, INF: 6}
+        want = {0.125: 0, 0.25: 3, 1.0: 3, 2.0: 6, INF: 6}
         for cgroup, direction in ((client, "outbound"), (server, "inbound")):
             hist = harness.histogram(samples, LIFETIME, cgroup=cgroup.label,
                                      direction=direction)
@@ -294,13 +295,13 @@ class DistributionsTest(unittest.TestCase):
                         harness.histogram(samples, family, **labels)["count"],
                         harness.value(samples, counter, **labels),
                         f"{family}_count vs {counter} for {labels}" + info)
-        # Loopback handshakes take microseconds: all well under 131 ms (a
+        # Loopback handshakes take microseconds: all well under 125 ms (a
         # unit slip of 1000x would not be).
         for cgroup, direction in ((client, "outbound"), (server, "inbound")):
             hist = harness.histogram(samples, HANDSHAKE, cgroup=cgroup.label,
                                      direction=direction)
-            self.assertEqual((hist["count"], at(hist, 0.131072)), (6, 6),
-                             f"{HANDSHAKE} {direction} (count, le=0.131072): "
+            self.assertEqual((hist["count"], at(hist, 0.125)), (6, 6),
+                             f"{HANDSHAKE} {direction} (count, le=0.125): "
                              f"{bucket_counts(hist)}" + info)
 
     def test_2_gauge(self):
@@ -540,7 +541,7 @@ class DistributionsTest(unittest.TestCase):
         they measure differ by a few microseconds. So the sums of
         exporter-timed histograms (lifetimes, outbound handshakes) are
         compared with a tolerance, and the buckets of outbound handshakes
-        (about 20 us on loopback, right at the 16 and 32 us bounds) are not
+        (about 20 us on loopback, right at the 15 and 31 us bounds) are not
         compared; the lifetimes are held mid-bucket (10, 50, 300 ms). RTT,
         inbound handshakes (measured by the kernel) and I/O sizes are
         compared exactly."""
@@ -661,8 +662,8 @@ class DistributionsTest(unittest.TestCase):
         """The first SYN is dropped (an nftables rule in the namespace,
         removed 0.4 s later): the kernel retransmits it after its 1 s
         initial timeout and the connect completes. The outbound handshake
-        counts that second: in (0.524288, 1.048576]; the server's inbound
-        one is the SYN-ACK round trip, microseconds."""
+        counts that second: in (0.5, 1] or (1, 2], as its sum says; the
+        server's inbound one is the SYN-ACK round trip, microseconds."""
         client, server = self.pair("synretry")
         port = PORTS["synretry"]
         # Only this test's port; the table goes with the namespace if the
@@ -691,12 +692,15 @@ table inet ctcp_synretry {{
             and harness.value(s, OPENED, cgroup=server.label, direction="inbound") == 1)
         info = "\n" + self.lines(samples, client.label, server.label)
         out = harness.histogram(samples, HANDSHAKE, cgroup=client.label, direction="outbound")
-        self.assertEqual((out["count"], at(out, 0.524288), at(out, 1.048576)), (1, 0, 1),
-                         f"outbound handshake (count, le=0.524288, le=1.048576): "
-                         f"{bucket_counts(out)}" + info)
         self.assertTrue(0.95 <= out["sum"] <= 1.05, f"outbound handshake sum {out['sum']}" + info)
+        # About 1 s, counted in ticks: on either side of the le=1 bound, and
+        # the one sample's sum says which.
+        le = bucket_of(RTT_LE, out["sum"])
+        self.assertEqual((out["count"], at(out, le / 2), at(out, le)), (1, 0, 1),
+                         f"outbound handshake (count, le={le / 2:g}, le={le:g}): "
+                         f"{bucket_counts(out)}" + info)
         inb = harness.histogram(samples, HANDSHAKE, cgroup=server.label, direction="inbound")
-        self.assertEqual((inb["count"], at(inb, 0.131072)), (1, 1),
+        self.assertEqual((inb["count"], at(inb, 0.125)), (1, 1),
                          f"inbound handshake: {bucket_counts(inb)}" + info)
 
 

@@ -198,6 +198,20 @@ ACCEPT_CASES = [
     ("text/plain;q=0.9, application/openmetrics-text;q=0.5", TEXT),
     ("application/openmetrics-text;version=0.0.1", TEXT),
     ("application/openmetrics-text;version=2.0.0", TEXT),
+    (harness.PROMETHEUS_NATIVE_ACCEPT, harness.PROTOBUF),
+    ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+     "encoding=delimited", harness.PROTOBUF),
+    ("APPLICATION/VND.GOOGLE.PROTOBUF; PROTO=io.prometheus.client.MetricFamily; "
+     "ENCODING=delimited;q=0.9, text/plain;q=0.5", harness.PROTOBUF),
+    ("application/vnd.google.protobuf", TEXT),
+    ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+     "encoding=text", TEXT),
+    ("application/vnd.google.protobuf;proto=io.prometheus.client.Metric;"
+     "encoding=delimited", TEXT),
+    ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+     "encoding=delimited;q=0.5,application/openmetrics-text;q=0.6", OPENMETRICS),
+    ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+     "encoding=delimited;q=0,*/*", TEXT),
 ]
 
 # (Accept-Encoding header or None, gzip wanted)
@@ -240,6 +254,15 @@ class NegotiationTest(RootTest):
         want = (200, want_type, "gzip" if want_gzip else None, True)
         if got != want:
             return f"got (status, type, encoding, vary) {got}, want {want}"
+        if want_type == harness.PROTOBUF:
+            body = gzip.decompress(resp.body) if want_gzip else resp.body
+            try:
+                names = [m[2:2 + m[1]] for m in harness.split_delimited(body)]
+            except (ValueError, IndexError) as e:
+                return f"protobuf body does not split into messages: {e}"
+            if b"cgroup_tcp_connections_opened_total" not in names:
+                return f"protobuf body has no cgroup_tcp_connections_opened_total: {names}"
+            return None
         try:
             text = body_text(resp)
         except (OSError, EOFError, UnicodeDecodeError) as e:
@@ -262,7 +285,8 @@ class NegotiationTest(RootTest):
 
     def test_accept_encoding_matrix(self):
         problems = []
-        for accept, want_type in ((None, TEXT), (PROMETHEUS_ACCEPT, OPENMETRICS)):
+        for accept, want_type in ((None, TEXT), (PROMETHEUS_ACCEPT, OPENMETRICS),
+                                  (harness.PROMETHEUS_NATIVE_ACCEPT, harness.PROTOBUF)):
             for encoding, want_gzip in ENCODING_CASES:
                 problem = self.mismatch(self.get(accept, encoding), want_type, want_gzip)
                 if problem:

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Content negotiation: Accept (OpenMetrics or text) and Accept-Encoding. */
+/* Content negotiation: Accept (protobuf, OpenMetrics or text) and
+ * Accept-Encoding. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -32,6 +33,38 @@ static void test_format(void **state)
 	assert_int_equal(negotiate_format(",,;;==,\x01\xff"), FORMAT_TEXT);
 }
 
+#define PROTOBUF "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+
+static void test_protobuf(void **state)
+{
+	/* What Prometheus 2.42 sends with native histograms on. */
+	assert_int_equal(negotiate_format(PROTOBUF
+					  "encoding=delimited,"
+					  "application/openmetrics-text;version=1.0.0;q=0.8,"
+					  "application/openmetrics-text;version=0.0.1;q=0.75,"
+					  "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+			 FORMAT_PROTOBUF);
+	assert_int_equal(negotiate_format(PROTOBUF "encoding=delimited"), FORMAT_PROTOBUF);
+	assert_int_equal(negotiate_format("application/vnd.google.protobuf; "
+					  "proto=\"io.prometheus.client.MetricFamily\"; "
+					  "encoding=\"delimited\"; q=0.9, text/plain;q=0.8"),
+			 FORMAT_PROTOBUF);
+	/* Another encoding or message, or no parameters: not this format. */
+	assert_int_equal(negotiate_format(PROTOBUF "encoding=text"), FORMAT_TEXT);
+	assert_int_equal(negotiate_format(PROTOBUF), FORMAT_TEXT);
+	assert_int_equal(negotiate_format("application/vnd.google.protobuf"), FORMAT_TEXT);
+	assert_int_equal(negotiate_format("application/vnd.google.protobuf;"
+					  "proto=io.prometheus.client.Metric;encoding=delimited"),
+			 FORMAT_TEXT);
+	/* Ranked below, or tied with, another format: that one. */
+	assert_int_equal(negotiate_format(PROTOBUF "encoding=delimited;q=0.5,"
+						   "application/openmetrics-text;q=0.6"),
+			 FORMAT_OPENMETRICS);
+	assert_int_equal(negotiate_format(PROTOBUF "encoding=delimited;q=0.5,text/plain;q=0.5"),
+			 FORMAT_TEXT);
+	assert_int_equal(negotiate_format(PROTOBUF "encoding=delimited;q=0,*/*"), FORMAT_TEXT);
+}
+
 static void test_gzip(void **state)
 {
 	assert_true(negotiate_gzip("gzip"));
@@ -51,6 +84,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_protobuf),
 	    cmocka_unit_test(test_gzip),
 	};
 

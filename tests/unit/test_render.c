@@ -88,7 +88,7 @@ static void test_openmetrics(void **state)
 				    "# UNIT cgroup_tcp_sent_bytes bytes\n"));
 	assert_non_null(strstr(out, "# UNIT cgroup_tcp_rtt_seconds seconds\n"));
 	assert_non_null(strstr(out, "op=\"send\",le=\"1.0\"} 2\n"));
-	assert_non_null(strstr(out, "le=\"8e-06\"} 0\n"));
+	assert_non_null(strstr(out, "le=\"7.62939453125e-06\"} 0\n"));
 	assert_non_null(strstr(out, "cgroup_tcp_exporter_map_full_events_total 0.0\n# EOF\n"));
 	/* Quotes in HELP are escaped in OpenMetrics. */
 	assert_non_null(strstr(out, "cgroup=\\\"\\\" holds resets"));
@@ -213,25 +213,24 @@ static void test_histogram_buckets(void **state)
 	struct ctcp_hist *h = &v.rtt;
 	char *out;
 
-	h->slots[0] = 1;   /* <= 1 us */
-	h->slots[3] = 2;   /* (4, 8] us */
-	h->slots[4] = 4;   /* (8, 16] us */
-	h->slots[24] = 8;  /* (2^23, 2^24] us */
-	h->slots[25] = 16; /* above 2^24 us */
+	/* Units of 2^-20 s. */
+	h->slots[0] = 1;   /* <= 2^-20 s */
+	h->slots[3] = 2;   /* (2^-18, 2^-17] s */
+	h->slots[4] = 4;   /* (2^-17, 2^-16] s */
+	h->slots[24] = 8;  /* (8, 16] s */
+	h->slots[25] = 16; /* above 16 s */
 	h->sum = 119;
 	out = render(&row, 1, 0);
 	assert_non_null(strstr(out, "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
-				    "h\",le=\"8e-06\"} 3\n"
+				    "h\",le=\"7.62939453125e-06\"} 3\n"
 				    "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
-				    "h\",le=\"1.6e-05\"} 7\n"
+				    "h\",le=\"1.52587890625e-05\"} 7\n"
 				    "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
-				    "h\",le=\"3.2e-05\"} 7\n"));
+				    "h\",le=\"3.0517578125e-05\"} 7\n"));
 	assert_non_null(strstr(out, "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
-				    "h\",le=\"8."
-				    "388608\"} 7\n"
+				    "h\",le=\"8\"} 7\n"
 				    "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
-				    "h\",le=\"16."
-				    "777216\"} 15\n"
+				    "h\",le=\"16\"} 15\n"
 				    "cgroup_tcp_rtt_seconds_bucket{cgroup=\"/"
 				    "h\",le=\"+Inf\"}"
 				    " 31\n"
@@ -259,7 +258,7 @@ static void test_histogram_merged_buckets(void **state)
 				    "m\",op=\"send\",le=\"8\"} 11\n"
 				    "cgroup_tcp_io_size_bytes_bucket{cgroup=\"/"
 				    "m\",op=\"send\",le=\"64\"} 111\n"));
-	assert_null(strstr(out, "le=\"2\""));
+	assert_null(strstr(out, "op=\"send\",le=\"2\""));
 	assert_non_null(strstr(out, "le=\"1.6777216e+07\"} 111\n"));
 	free(out);
 }

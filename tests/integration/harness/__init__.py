@@ -18,6 +18,7 @@ modules, each with one job:
   web          single HTTP requests and raw exchanges
   bpf          BPF objects the kernel lists or a process holds
   exposition   parsing a scrape, and the text and OpenMetrics format checks
+  protobuf     the protobuf format read with protoc --decode_raw
   prometheus   a real Prometheus scraping the exporter
   runner       require_root() (skip, or fail when CI=true), main()
 
@@ -33,6 +34,7 @@ from .exporter import *  # noqa: F401,F403
 from .exposition import *  # noqa: F401,F403
 from .netns import *  # noqa: F401,F403
 from .prometheus import *  # noqa: F401,F403
+from .protobuf import *  # noqa: F401,F403
 from .runner import *  # noqa: F401,F403
 from .system import *  # noqa: F401,F403
 from .web import *  # noqa: F401,F403

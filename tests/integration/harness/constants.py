@@ -20,6 +20,14 @@ MIB = 1 << 20
 # Content types the exporter answers with.
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+PROTOBUF = ("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+            "encoding=delimited")
+# What Prometheus 2.42 sends with --enable-feature=native-histograms.
+PROMETHEUS_NATIVE_ACCEPT = (
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+    "encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,"
+    "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,"
+    "*/*;q=0.1")
 
 # Per-cgroup families.
 OPENED = "cgroup_tcp_connections_opened_total"

@@ -22,9 +22,9 @@ class Prometheus:
 
     JOB = "ctcp"
 
-    def __init__(self, binary, target, interval=1, job_options=""):
+    def __init__(self, binary, target, interval=1, job_options="", args=()):
         """job_options: more YAML for the job, indented by 4 spaces (scheme,
-        tls_config, basic_auth...)."""
+        tls_config, basic_auth...); args: more flags (feature flags)."""
         self.dir = cleanup.temp_dir("ctcp-prometheus-")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -42,7 +42,7 @@ class Prometheus:
         self.proc = subprocess.Popen(
             [binary, f"--config.file={config}",
              f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
+             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn", *args],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
             cwd=self.dir)
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
