@@ -84,6 +84,15 @@ class QuickRun(unittest.TestCase):
             self.assertLess(s["gzip_bytes"], s["bytes"])
         series = [s["series"] for s in scrape]
         self.assertEqual(sorted(series), series, "more cgroups, fewer series")
+        for s in scrape:
+            self.assertEqual(sorted(s["formats"]), ["openmetrics", "protobuf", "text"])
+            for f in s["formats"].values():
+                self.check_fields(f, {"ms": positive_number, "bytes": positive_int,
+                                      "gzip_ms": positive_number, "gzip_bytes": positive_int})
+            # Native histograms keep the protobuf body well below the text one.
+            self.assertLess(s["formats"]["protobuf"]["bytes"], s["formats"]["text"]["bytes"])
+        budget = scrape[0]["prometheus_series_per_cgroup"]
+        self.assertLess(budget["native"], budget["classic"])
 
     def test_node_exporter(self):
         self.check_fields(self.report["node_exporter"],
