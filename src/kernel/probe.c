@@ -27,7 +27,7 @@ static int load(enum bpf_prog_type type, const struct bpf_insn *insns, size_t n)
 	return bpf_prog_load(type, NULL, "GPL", insns, n, NULL);
 }
 
-bool probe_atomics(void)
+int probe_atomics(void)
 {
 	/* A stack slot, then r0 = cmpxchg(slot, r0, r2) and r2 = fetch_add(slot, r2):
 	 * kernels before 5.12 reject both encodings. */
@@ -46,9 +46,9 @@ bool probe_atomics(void)
 	int fd = load(BPF_PROG_TYPE_SOCKET_FILTER, insns, sizeof(insns) / sizeof(insns[0]));
 
 	if (fd < 0)
-		return false;
+		return -errno;
 	close(fd);
-	return true;
+	return 0;
 }
 
 static int64_t now_ns(void)

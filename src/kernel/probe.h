@@ -8,8 +8,10 @@
 
 #include <stdbool.h>
 
-/* True if the verifier takes atomic compare-and-swap and fetch-add. */
-bool probe_atomics(void);
+/* 0 if the verifier takes atomic compare-and-swap and fetch-add, else the
+ * negative errno of the refused load (EINVAL before Linux 5.12; an LSM or
+ * lockdown can refuse with another). */
+int probe_atomics(void);
 /* The kernel's HZ, measured against the monotonic clock; 0 if it cannot
  * be measured. */
 unsigned int probe_hz(void);

@@ -48,7 +48,8 @@ static int func_params(const struct btf *vmlinux, const char *name)
 static void choose_state(struct cgroup_tcp_bpf *skel, struct variants *v)
 {
 	static int said;
-	bool atomics = probe_atomics();
+	int refused = probe_atomics();
+	bool atomics = !refused;
 
 	drop(v, atomics ? skel->progs.ctcp_set_state_hash : skel->progs.ctcp_set_state);
 	drop(v, atomics ? skel->progs.ctcp_census_hash : skel->progs.ctcp_census);
@@ -57,8 +58,9 @@ static void choose_state(struct cgroup_tcp_bpf *skel, struct variants *v)
 	v->census = atomics ? skel->progs.ctcp_census : skel->progs.ctcp_census_hash;
 	/* Said once, though a start without fexit programs chooses again. */
 	if (!atomics && !said++)
-		log_info("the kernel has no BPF compare-and-swap (Linux 5.12+): the socket table "
-			 "is a hash");
+		log_info("the kernel refused a BPF program with atomic compare-and-swap (%s; "
+			 "Linux 5.12+ has it): the socket table is a hash",
+			 strerror(-refused));
 }
 
 /* ctcp_probe casts the socket with the bpf_rdonly_cast kfunc (Linux 6.2+);
