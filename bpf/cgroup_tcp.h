@@ -168,7 +168,7 @@ struct ctcp_stats {
 /* A socket's entry, taken at its first state change (or by the census at
  * start) and given back when it reaches CLOSE. Written only by state.bpf.c:
  * ctcp_set_state, and ctcp_census where it says so; sock_claim() resets
- * since, state and open when it takes an entry. */
+ * since, state, open and direction when it takes an entry. */
 struct ctcp_sock {
 	/* Jiffies at SYN_SENT (ctcp_set_state), then ns at ESTABLISHED
 	 * (on_established()); 0: unknown. */
@@ -179,7 +179,9 @@ struct ctcp_sock {
 	/* The gauge state it is counted in; TCP_CLOSE: none. gauge_move()
 	 * and gauge_leave() (ctcp_set_state, ctcp_census). */
 	__u8 state;
-	/* on_established() (ctcp_set_state). */
+	/* CTCP_OUTBOUND once the socket was in SYN_SENT (ctcp_set_state,
+	 * ctcp_census), which decides a handshake ending in SYN_RECV; then
+	 * on_established() (ctcp_set_state). */
 	__u8 direction;
 	/* Established, close not yet counted: set by on_established(),
 	 * cleared by on_close() (ctcp_set_state). */

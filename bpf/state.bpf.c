@@ -130,6 +130,7 @@ static __always_inline struct ctcp_sock *sock_claim(struct ctcp_sock_bucket *b, 
 	st->since = 0;
 	st->state = TCP_CLOSE;
 	st->open = 0;
+	st->direction = CTCP_INBOUND;
 	return st;
 }
 
@@ -137,7 +138,7 @@ static __always_inline struct ctcp_sock *sock_claim(struct ctcp_sock_bucket *b, 
  * lost to another program, which counts the socket. */
 static __always_inline struct ctcp_sock *sock_insert(__u64 id)
 {
-	struct ctcp_sock fresh = {.state = TCP_CLOSE};
+	struct ctcp_sock fresh = {.state = TCP_CLOSE, .direction = CTCP_INBOUND};
 	long err = bpf_map_update_elem(&ctcp_sockets_hash, &id, &fresh, BPF_NOEXIST);
 
 	if (err) {
@@ -287,6 +288,7 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 		gauge_leave(c, slot, st);
 		st->since = 0;
 		st->open = 0;
+		st->direction = CTCP_INBOUND;
 	}
 	/* A socket older than the exporter, not yet met by the census: the
 	 * first of the two to see it counts it. */
@@ -301,12 +303,19 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 		if (tp)
 			rtt_add(slot, tp); /* the last sample of the connection */
 	}
-	if (newstate == TCP_SYN_SENT && st)
+	if (newstate == TCP_SYN_SENT && st) {
 		st->since = bpf_jiffies64();
-	else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT)
+		st->direction = CTCP_OUTBOUND;
+	} else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) {
 		on_established(sk, c, st, CTCP_OUTBOUND);
-	else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV)
-		on_established(sk, c, st, CTCP_INBOUND);
+	} else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
+		/* A connect that met a SYN (simultaneous open, and a connect to
+		 * the socket's own address) goes SYN_SENT->SYN_RECV->ESTABLISHED
+		 * on the connecting socket: the kernel counts it in ActiveOpens
+		 * (at the SYN), so it is outbound. Only a listener's child,
+		 * whose entry was born in SYN_RECV, is inbound. */
+		on_established(sk, c, st, st ? st->direction & 1 : CTCP_INBOUND);
+	}
 	else if (newstate == TCP_CLOSE)
 		on_close(sk, c, st, oldstate);
 	/* Last: the entry is free from here. */
@@ -362,8 +371,12 @@ static __always_inline int census(struct bpf_iter__tcp *ctx, const bool hashed)
 	if (!c)
 		return 0;
 	st = hashed ? sock_insert(id) : sock_claim(b, id, free);
-	if (st)
+	if (st) {
 		gauge_move(c, slot, st, state);
+		/* A connect still in its handshake (see set_state). */
+		if (state == TCP_SYN_SENT)
+			st->direction = CTCP_OUTBOUND;
+	}
 	return 0;
 }
 

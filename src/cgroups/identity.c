@@ -63,14 +63,30 @@ static bool copy_uid(const char *uid, size_t len, char *out)
 	return true;
 }
 
-/* kubepods-<qos>-pod<uid>.slice, kubepods-pod<uid>.slice (systemd);
- * pod<uid> (cgroupfs, below kubepods or kubepods/<qos>). */
+/* Whether a name's dash-separated words include "kubepods": systemd names
+ * a nested slice after all its parents, and a kubelet with a cgroup root
+ * of its own (kind's /kubelet.slice) prefixes its slices with it
+ * (kubelet-kubepods-besteffort.slice). */
+static bool names_kubepods(const char *name, size_t len)
+{
+	static const char word[] = "kubepods";
+	const size_t wlen = sizeof(word) - 1;
+
+	for (size_t i = 0; i + wlen <= len; i++)
+		if ((i == 0 || name[i - 1] == '-') && !strncmp(name + i, word, wlen) &&
+		    (i + wlen == len || name[i + wlen] == '-' || name[i + wlen] == '.'))
+			return true;
+	return false;
+}
+
+/* [<root>-]kubepods-<qos>-pod<uid>.slice, [<root>-]kubepods-pod<uid>.slice
+ * (systemd); pod<uid> (cgroupfs, below kubepods or kubepods/<qos>). */
 static bool pod_component(const char *name, size_t len, bool under_kubepods, char *uid)
 {
 	const char *pod;
 	size_t slice = strlen(".slice");
 
-	if (len > slice && !strncmp(name, "kubepods-", 9) &&
+	if (len > slice && names_kubepods(name, len - slice) &&
 	    !strncmp(name + len - slice, ".slice", slice)) {
 		for (pod = name; (pod = strstr(pod, "pod")) && pod < name + len; pod++) {
 			if (pod[-1] != '-')
@@ -101,9 +117,7 @@ void identity_classify(const char *path, struct cgroup_identity *out)
 				memcpy(out->container_id, id, sizeof(id));
 			else if (pod_component(name, len, under_kubepods, uid))
 				memcpy(out->pod_uid, uid, sizeof(uid));
-			if ((len == 8 && !strncmp(name, "kubepods", 8)) ||
-			    (len > 9 && !strncmp(name, "kubepods-", 9)) ||
-			    (len == 14 && !strncmp(name, "kubepods.slice", 14)))
+			if (names_kubepods(name, len))
 				under_kubepods = true;
 		}
 		name = slash ? slash + 1 : NULL;

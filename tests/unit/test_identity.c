@@ -37,6 +37,33 @@ static const struct {
      ID, UID},
     {"/kubepods.slice/kubepods-pod" UID_ ".slice/crio-" ID ".scope", ID, UID}, /* guaranteed */
     {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_ ".slice", "", UID},
+    /* kind: the kubelet's cgroup root is /kubelet (systemd driver) */
+    {"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
+     "kubelet-kubepods-besteffort-pod" UID_ ".slice/cri-containerd-" ID ".scope",
+     ID, UID},
+    {"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/"
+     "kubelet-kubepods-burstable-pod" UID_ ".slice/cri-containerd-" ID ".scope",
+     ID, UID},
+    {"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-pod" UID_
+     ".slice/cri-containerd-" ID ".scope",
+     ID, UID}, /* guaranteed */
+    {"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/"
+     "kubelet-kubepods-burstable-pod" UID_ ".slice",
+     "", UID},
+    /* a kind node seen from its host: the node's container, then the pod's */
+    {"/system.slice/docker-" ID2 ".scope/kubelet.slice/kubelet-kubepods.slice/"
+     "kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod" UID_
+     ".slice/cri-containerd-" ID ".scope",
+     ID, UID},
+    /* kind with the cgroupfs driver */
+    {"/kubelet/kubepods/besteffort/pod" UID "/" ID, ID, UID},
+    {"/kubelet/kubepods/pod" UID "/" ID, ID, UID},
+    /* containerd (systemd driver) and docker (cri-dockerd, cgroupfs) */
+    {"/kubepods.slice/kubepods-pod" UID_ ".slice/cri-containerd-" ID ".scope", ID, UID},
+    {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_
+     ".slice/docker-" ID ".scope",
+     ID, UID},
+    {"/kubepods/burstable/pod" UID "/docker-" ID ".scope", ID, UID},
     /* runtime helpers are not containers */
     {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_
      ".slice/crio-conmon-" ID ".scope",
@@ -61,6 +88,9 @@ static const struct {
     {"/system.slice/podman.service", "", ""},
     {"/kubepods.slice/kubepods-burstable.slice", "", ""},
     {"/pod" UID, "", ""}, /* not below kubepods */
+    {"/kubelet.slice/kubepodsx-pod" UID_ ".slice", "", ""}, /* not the word */
+    {"/kubelet.slice/xkubepods-pod" UID_ ".slice", "", ""},
+    {"/notkubepods/pod" UID, "", ""},
     /* truncated and malformed */
     {"/system.slice/docker-0123456789ab.scope", "", ""},
     {"/system.slice/docker-" ID "0.scope", "", ""},
