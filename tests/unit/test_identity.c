@@ -44,8 +44,8 @@ static const struct {
     {"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/"
      "kubelet-kubepods-burstable-pod" UID_ ".slice/cri-containerd-" ID ".scope",
      ID, UID},
-    {"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-pod" UID_
-     ".slice/cri-containerd-" ID ".scope",
+    {"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-pod" UID_ ".slice/cri-containerd-" ID
+     ".scope",
      ID, UID}, /* guaranteed */
     {"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/"
      "kubelet-kubepods-burstable-pod" UID_ ".slice",
@@ -60,8 +60,8 @@ static const struct {
     {"/kubelet/kubepods/pod" UID "/" ID, ID, UID},
     /* containerd (systemd driver) and docker (cri-dockerd, cgroupfs) */
     {"/kubepods.slice/kubepods-pod" UID_ ".slice/cri-containerd-" ID ".scope", ID, UID},
-    {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_
-     ".slice/docker-" ID ".scope",
+    {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_ ".slice/docker-" ID
+     ".scope",
      ID, UID},
     {"/kubepods/burstable/pod" UID "/docker-" ID ".scope", ID, UID},
     /* runtime helpers are not containers */
@@ -87,7 +87,7 @@ static const struct {
     {"/system.slice/nginx.service", "", ""},
     {"/system.slice/podman.service", "", ""},
     {"/kubepods.slice/kubepods-burstable.slice", "", ""},
-    {"/pod" UID, "", ""}, /* not below kubepods */
+    {"/pod" UID, "", ""},				    /* not below kubepods */
     {"/kubelet.slice/kubepodsx-pod" UID_ ".slice", "", ""}, /* not the word */
     {"/kubelet.slice/xkubepods-pod" UID_ ".slice", "", ""},
     {"/notkubepods/pod" UID, "", ""},
