@@ -315,8 +315,7 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 		 * (at the SYN), so it is outbound. Only a listener's child,
 		 * whose entry was born in SYN_RECV, is inbound. */
 		on_established(sk, c, st, st ? st->direction & 1 : CTCP_INBOUND);
-	}
-	else if (newstate == TCP_CLOSE)
+	} else if (newstate == TCP_CLOSE)
 		on_close(sk, c, st, oldstate);
 	/* Last: the entry is free from here. */
 	if (w >= 0 && newstate == TCP_CLOSE) {

@@ -106,7 +106,8 @@ const struct flag flag_table[] = {
      .field = FIELD(runas),
      .parse = parse_runas,
      .help = "once started, run as this user: `USER` (a name or number, with its primary "
-	     "and supplementary groups) or `USER:GROUP` (that group only); root is refused. "
+	     "and supplementary groups) or `USER:GROUP` (that group only); root, and group 0 as "
+	     "the group or one of the user's, are refused. "
 	     "See [Privileges](#privileges)"},
     {.name = "histogram.bucket-factor",
      .arg = "N",

@@ -39,6 +39,27 @@ static long long parse_id(const char *text)
 	return id < 0xffffffffULL ? (long long)id : -1;
 }
 
+static gid_t *groups_of(const struct runas *r, int *n);
+
+/* Group 0 owns what root's files give their group (devices, root-owned
+ * 0660 and 0640 files): a process in it is not unprivileged, as uid 0 is
+ * not. */
+static int refuse_group_0(const char *text, const struct runas *r, char *err, size_t errlen)
+{
+	int n = 0, in_root = r->gid == 0;
+	gid_t *groups = in_root ? NULL : groups_of(r, &n);
+
+	for (int i = 0; i < n; i++)
+		in_root |= groups[i] == 0;
+	free(groups);
+	if (!in_root)
+		return 0;
+	return bad(err, errlen, text,
+		   r->gid == 0 ? "group 0 is root's; name an unprivileged group"
+			       : "the user is in group 0 (root's); name an unprivileged user, "
+				 "or give its group as USER:GROUP");
+}
+
 int runas_parse(const char *text, struct runas *out, char *err, size_t errlen)
 {
 	const char *colon = strchr(text, ':');
@@ -79,6 +100,8 @@ int runas_parse(const char *text, struct runas *out, char *err, size_t errlen)
 		out->gid = pw->pw_gid;
 		strcpy(out->user, pw->pw_name);
 	}
+	if (refuse_group_0(text, out, err, errlen))
+		return -1;
 	out->set = true;
 	return 0;
 }

@@ -123,6 +123,9 @@ class FlagsTest(unittest.TestCase):
             (["--web.listen-address"], ["--web.listen-address"]),
             (["--web.telemetry-path"], ["--web.telemetry-path"]),
             (["--log.level"], ["--log.level"]),
+            (["--runas=root"], ["--runas", "'root'", "root"]),
+            (["--runas=nobody:0"], ["--runas", "'nobody:0'", "group 0"]),
+            (["--runas=nobody:root"], ["--runas", "'nobody:root'", "group 0"]),
         ]
         for args, words in cases:
             with self.subTest(args=args):

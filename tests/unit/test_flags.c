@@ -273,6 +273,8 @@ static void test_bad_runas(void **state)
 	char *minus_one[] = {"x", "--runas=4294967295:1", NULL};
 	char *too_big[] = {"x", "--runas=99999999999:1", NULL};
 	char *no_value[] = {"x", "--runas", NULL};
+	char *group_0[] = {"x", "--runas=nobody:0", NULL};
+	char *group_root[] = {"x", "--runas=65534:root", NULL};
 
 	expect_bad(ARGC(root), root, "bad --runas 'root': that is root");
 	expect_bad(ARGC(zero), zero, "bad --runas '0:0': that is root");
@@ -286,6 +288,9 @@ static void test_bad_runas(void **state)
 	expect_bad(ARGC(minus_one), minus_one, "no such user");
 	expect_bad(ARGC(too_big), too_big, "no such user");
 	expect_bad(ARGC(no_value), no_value, "needs a value");
+	/* Group 0 is refused as uid 0 is. */
+	expect_bad(ARGC(group_0), group_0, "bad --runas 'nobody:0': group 0 is root's");
+	expect_bad(ARGC(group_root), group_root, "bad --runas '65534:root': group 0 is root's");
 }
 
 /* Values are echoed with control bytes escaped: the error stays one line. */
