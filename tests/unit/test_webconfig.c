@@ -407,6 +407,39 @@ static void test_too_big(void **state)
 	free(text);
 }
 
+/* Flow collections nested deeper than 64 are refused before libyaml, which
+ * takes seconds on thousands; brackets in quotes and comments are text. */
+static void test_nesting(void **state)
+{
+	size_t n = 20000;
+	char *deep = malloc(n + 1);
+	struct webconfig wc;
+	char at_64[160], at_65[1024];
+
+	assert_non_null(deep);
+	memset(deep, '[', n);
+	deep[n] = '\0';
+	refused(deep, "line 1: '[' and '{' nested deeper than 64: not a web config file");
+	memset(deep, '{', n);
+	refused(deep, "nested deeper than 64");
+	free(deep);
+	/* 64 deep reaches the YAML checks. */
+	snprintf(at_64, sizeof(at_64), "x: %.64s%.64s\n",
+		 "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+		 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+	refused(at_64, "unknown key 'x'");
+	snprintf(at_65, sizeof(at_65), "\n\nx: {%s", at_64 + 3);
+	refused(at_65, "line 3: '[' and '{' nested deeper than 64");
+	/* Closed ones do not add up. */
+	refused("x: [[[]]]\ny: [[[]]]\n", "unknown key 'x'");
+	/* Quoted and commented brackets are text. */
+	snprintf(at_65, sizeof(at_65), "# %s\nx: '%s'\ny: \"\\\"%s\"\n", at_64 + 3, at_64 + 3,
+		 at_64 + 3);
+	refused(at_65, "unknown key 'x'");
+	assert_int_equal(parse("basic_auth_users:\n  'a[b': " DOCS_BOB "\n", &wc), 0);
+	webconfig_free(&wc);
+}
+
 /* webconfig_load: the file and the files it names. */
 static char dir[] = "/tmp/test_webconfig.XXXXXX";
 
@@ -510,6 +543,7 @@ int main(void)
 	    cmocka_unit_test(test_tls_rules),
 	    cmocka_unit_test(test_small_error_buffer),
 	    cmocka_unit_test(test_too_big),
+	    cmocka_unit_test(test_nesting),
 	    cmocka_unit_test_setup_teardown(test_load, make_dir, remove_dir),
 	};
 
