@@ -262,6 +262,10 @@ const struct family exporter_families[SELF_FAMILIES] = {
 	 "cgroup ids whose path the exporter holds (removed cgroups included)."),
     SELF(SELF_CGROUP_CACHE_MISSES, "cgroup_tcp_exporter_cgroup_cache_misses", FAMILY_COUNTER,
 	 "cgroup ids that were not in the cache and had to be resolved."),
+    SELF(SELF_HTTP_RESPONSES, "cgroup_tcp_exporter_http_responses", FAMILY_COUNTER,
+	 "HTTP responses the exporter sent, by status code (401: a failed login); a scrape "
+	 "is counted once it is answered, so not in its own response.",
+	 .label_names = LABELS("code")),
     SELF(SELF_PROCESS_CPU, "process_cpu_seconds", FAMILY_COUNTER,
 	 "Total user and system CPU time spent in seconds.", .unit = "seconds"),
     SELF(SELF_PROCESS_RSS, "process_resident_memory_bytes", FAMILY_GAUGE,

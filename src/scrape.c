@@ -155,6 +155,7 @@ static void self_values(struct scraper *s, struct self_sources *out)
 	out->cache_misses = cgroups_misses(s->cgroups);
 	out->excluded = s->excluded;
 	out->freed = s->lifecycle.freed;
+	self_read_responses(out->responses);
 	out->last_scrape_seconds = (double)atomic_load(&s->last_ns) / 1e9;
 }
 

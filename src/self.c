@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -12,6 +13,36 @@
 #include <time.h>
 #include <unistd.h>
 #include "version.h"
+
+static const unsigned int http_codes[SELF_HTTP_CODES] = {200, 400, 401, 404, 405, 413, 500, 503};
+static const char *const http_code_names[SELF_HTTP_CODES] = {"200", "400", "401", "404",
+							     "405", "413", "500", "503"};
+/* One HTTP server per process, answering on many threads. */
+static atomic_ullong responses[SELF_HTTP_CODES];
+
+void self_count_response(unsigned int code)
+{
+	for (int i = 0; i < SELF_HTTP_CODES; i++)
+		if (http_codes[i] == code)
+			atomic_fetch_add_explicit(&responses[i], 1, memory_order_relaxed);
+}
+
+void self_read_responses(unsigned long long out[SELF_HTTP_CODES])
+{
+	for (int i = 0; i < SELF_HTTP_CODES; i++)
+		out[i] = atomic_load_explicit(&responses[i], memory_order_relaxed);
+}
+
+static void render_responses(struct buf *b, const struct self_sources *src,
+			     const struct render_options *o)
+{
+	struct self_sample s[SELF_HTTP_CODES];
+
+	for (int i = 0; i < SELF_HTTP_CODES; i++)
+		s[i] = (struct self_sample){.labels = {http_code_names[i]},
+					    .value = (double)src->responses[i]};
+	render_self(b, &exporter_families[SELF_HTTP_RESPONSES], s, SELF_HTTP_CODES, o);
+}
 
 static void one(struct buf *b, enum self_family id, double value, const struct render_options *o)
 {
@@ -153,5 +184,6 @@ void render_self_metrics(struct buf *b, const struct self_sources *src,
 	one(b, SELF_CGROUPS_FREED, (double)src->freed, o);
 	one(b, SELF_CGROUP_CACHE_ENTRIES, (double)src->cache_entries, o);
 	one(b, SELF_CGROUP_CACHE_MISSES, (double)src->cache_misses, o);
+	render_responses(b, src, o);
 	render_process(b, o);
 }

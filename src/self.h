@@ -8,6 +8,9 @@
 #include "kernel/value_maps.h"
 #include "render.h"
 
+/* The status codes the exporter answers with. */
+#define SELF_HTTP_CODES 8
+
 /* Values taken with a scrape's snapshot; the programs and the process are
  * read when the metrics are rendered. */
 struct self_sources {
@@ -19,7 +22,14 @@ struct self_sources {
 	double last_scrape_seconds;
 	size_t excluded;
 	size_t freed;
+	unsigned long long responses[SELF_HTTP_CODES];
 };
+
+/* Counts an HTTP response sent (web/ calls it); codes not in the list
+ * are not counted. Safe from any thread. */
+void self_count_response(unsigned int code);
+/* The counts so far, in self_http_codes order. */
+void self_read_responses(unsigned long long out[SELF_HTTP_CODES]);
 
 void render_self_metrics(struct buf *b, const struct self_sources *src,
 			 const struct render_options *opts);

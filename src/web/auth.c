@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include "self.h"
 
 #define REMEMBERED 64
 #define KEY_BYTES  32
@@ -198,6 +199,8 @@ enum MHD_Result auth_refuse(struct MHD_Connection *conn)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	ret = MHD_queue_basic_auth_fail_response(conn, "cgroup_tcp_exporter", r);
+	if (ret == MHD_YES)
+		self_count_response(MHD_HTTP_UNAUTHORIZED);
 	MHD_destroy_response(r);
 	return ret;
 }

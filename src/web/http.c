@@ -13,6 +13,7 @@
 #include "log.h"
 #include "negotiate.h"
 #include "render.h"
+#include "self.h"
 #include "stream.h"
 
 /* A thread per connection, so every client is served (or told 503) at
@@ -29,6 +30,17 @@
 /* Bounds the request line and headers a client can make us hold. */
 #define HTTP_CONNECTION_MEMORY (32 * 1024)
 
+/* Every answer goes through here, to be counted by status code. */
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int status,
+			     struct MHD_Response *r)
+{
+	enum MHD_Result ret = MHD_queue_response(conn, status, r);
+
+	if (ret == MHD_YES)
+		self_count_response(status);
+	return ret;
+}
+
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status, const char *type,
 				 const char *text)
 {
@@ -41,7 +53,7 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int statu
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(conn, status, r);
+	ret = queue(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -137,7 +149,7 @@ static enum MHD_Result send_metrics(struct http_server *h, struct MHD_Connection
 	 * headers goes out. */
 	if (head)
 		MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	ret = queue(conn, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
 }

@@ -45,6 +45,7 @@ with warnings.catch_warnings():
 
 NEEDS_ROOT = harness.NEEDS_ROOT
 OPENED = harness.OPENED
+RESPONSES = harness.RESPONSES
 # exporter-toolkit's test user dave, hashed by Go's bcrypt (htpasswd's $2y$).
 DAVE_HASH = "$2y$10$2UXri9cIDdgeKjBo4Rlpx.U3ZLDV8X1IxKmsfOvhcM5oXQt/mLmXq"
 DAVE_PASSWORD = "dave123"
@@ -415,6 +416,35 @@ class BasicAuthTest(RootTest):
         self.assertEqual(self.curl(exp, *right, scheme="http", path="/nope").status, 404)
         self.assertIn("warning: basic authentication without tls_server_config: passwords "
                       "cross the network in the clear", exp.stderr())
+        self.assert_clean_exit(exp)
+
+
+    def test_responses_counted_by_code(self):
+        """Every answer is counted by status code, failed logins as 401;
+        a scrape is not in its own response, so each count here is exact."""
+        exp = self.serve("users")
+        right = ["-u", f"alice:{ALICE_PASSWORD}"]
+
+        def counts():
+            got = self.curl(exp, *right, scheme="http")
+            self.assert_ok(got, "scrape")
+            samples = harness.parse_samples(got.body)
+            return {code: int(harness.value(samples, RESPONSES, code=code))
+                    for code in ("200", "401", "404", "405", "503")}
+
+        before = counts()
+        for _ in range(3):
+            self.assert_ok(self.curl(exp, *right, scheme="http"), "alice")
+        for options in (["-u", "alice:s3cret"], ["-u", f"mallory:{ALICE_PASSWORD}"], []):
+            self.assert_unauthorized(self.curl(exp, *options, scheme="http"), options)
+        self.assertEqual(self.curl(exp, *right, scheme="http", path="/nope").status, 404)
+        self.assertEqual(self.curl(exp, *right, "-X", "POST", scheme="http").status, 405)
+        want = dict(before)
+        want["200"] += 1 + 3  # the first counts() and the three scrapes
+        want["401"] += 3
+        want["404"] += 1
+        want["405"] += 1
+        self.assertEqual(counts(), want)
         self.assert_clean_exit(exp)
 
 

@@ -54,6 +54,7 @@ REMOVALS_LOST = "cgroup_tcp_exporter_cgroup_removals_lost_total"
 CACHE_ENTRIES = "cgroup_tcp_exporter_cgroup_cache_entries"
 CACHE_MISSES = "cgroup_tcp_exporter_cgroup_cache_misses_total"
 SCRAPE_SECONDS = "cgroup_tcp_exporter_scrape_duration_seconds"
+RESPONSES = "cgroup_tcp_exporter_http_responses_total"
 RSS = "process_resident_memory_bytes"
 
 # The `cgroup` label of what --cgroup.max folds together.
