@@ -660,7 +660,8 @@ class DistributionsTest(unittest.TestCase):
 
     def test_9_handshake_with_syn_retransmit(self):
         """The first SYN is dropped (an nftables rule in the namespace,
-        removed 0.4 s later): the kernel retransmits it after its 1 s
+        removed once its counter shows the drop): the kernel retransmits
+        it after its 1 s
         initial timeout and the connect completes. The outbound handshake
         counts that second: in (0.5, 1] or (1, 2], as its sum says; the
         server's inbound one is the SYN-ACK round trip, microseconds."""
@@ -672,7 +673,7 @@ class DistributionsTest(unittest.TestCase):
 table inet ctcp_synretry {{
     chain input {{
         type filter hook input priority 0; policy accept;
-        tcp dport {port} tcp flags syn drop
+        tcp dport {port} tcp flags syn counter drop
     }}
 }}
 """)
@@ -680,8 +681,14 @@ table inet ctcp_synretry {{
         srv.wait_for_line("ready", timeout=5)
         started = time.monotonic()
         cli = self.workload(client, self.netns, "hold", "--port", port, "--holds", 0.05)
-        time.sleep(0.4)
+        # The rule goes once it dropped the first SYN, well before the
+        # retry a second later: no earlier (the SYN would pass), no later.
+        dropped = harness.poll(
+            lambda: self.netns.run(["nft", "list", "table", "inet", "ctcp_synretry"]).stdout,
+            lambda rules: "packets 0 " not in rules, timeout=5, interval=0.01)
         self.netns.run(["nft", "delete", "table", "inet", "ctcp_synretry"])
+        self.assertNotIn("packets 0 ", dropped, "the first SYN never reached the rule")
+        self.assertIn("packets 1 ", dropped, dropped)
         cli.finish(timeout=10)
         srv.finish(timeout=5)
         waited = time.monotonic() - started

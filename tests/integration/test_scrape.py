@@ -1000,6 +1000,18 @@ def soft_nofile(pid):
     return int(line.split()[3])
 
 
+def thread_names(pid):
+    """The names of a process's threads (a thread may end meanwhile)."""
+    names = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                names.append(f.read().strip())
+        except FileNotFoundError:
+            pass
+    return names
+
+
 class ExporterMetricsTest(RootTest):
 
     def scrape(self, exp):
@@ -1012,9 +1024,13 @@ class ExporterMetricsTest(RootTest):
         exp = self.exporter()
         for _ in range(5):  # scrapes are TCP connections: programs run
             exp.get()
-        # The threads of those connections end a moment after them.
-        time.sleep(0.5)
-        idle_threads = len(os.listdir(f"/proc/{exp.proc.pid}/task"))
+        # The threads of those connections end a moment after them:
+        # libmicrohttpd names them, so the wait is for none to be left.
+        names = harness.poll(lambda: thread_names(exp.proc.pid),
+                             lambda names: "MHD-connection" not in names, timeout=5,
+                             interval=0.02)
+        self.assertNotIn("MHD-connection", names, "connection threads left")
+        idle_threads = len(names)
         body, samples = self.scrape(exp)
         types = harness.declared_families(body)
         self.assertEqual({n: types.get(n) for n in SELF_TYPES}, SELF_TYPES,

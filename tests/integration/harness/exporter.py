@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 
 from . import cleanup
-from .system import free_port, url_host
+from .system import free_port, listen_retrying, url_host
 from .web import http_request
 
 
@@ -41,12 +41,15 @@ class Exporter:
         scrape, the readiness polls included (e.g. Authorization)."""
         self.binary = binary
         self.host = host
-        self.port = free_port(host) if port is None else port
-        listen_flags = [f"--web.listen-address={url_host(host)}:{self.port}"] if listen else []
-        self.args = listen_flags + list(args)
+        self.listen = listen
+        self.path = path
+        self.extra_args = list(args)
+        # A port chosen here can be taken before the exporter binds it:
+        # start() then takes another.
+        self.port_chosen = port is None and listen
+        self.scheme = "https" if ssl_context else "http"
+        self._use_port(free_port(host) if port is None else port)
         self.wrapper = list(wrapper)
-        scheme = "https" if ssl_context else "http"
-        self.url = f"{scheme}://{url_host(host)}:{self.port}{path}"
         self.headers = dict(headers or {})
         self.proc = None
         self.returncode = None
@@ -59,19 +62,39 @@ class Exporter:
         self._opener = urllib.request.build_opener(*handlers)
         cleanup.add(self.close, f"stop exporter {self.args}")
 
+    def _use_port(self, port):
+        self.port = port
+        listen_flags = ([f"--web.listen-address={url_host(self.host)}:{port}"]
+                        if self.listen else [])
+        self.args = listen_flags + self.extra_args
+        self.url = f"{self.scheme}://{url_host(self.host)}:{port}{self.path}"
+
     def start(self, ready_timeout=15.0):
+        if self.port_chosen:
+            listen_retrying(lambda: self._start(ready_timeout, retry_taken=True))
+        else:
+            self._start(ready_timeout)
+
+    def _start(self, ready_timeout, retry_taken=False):
+        """True once serving; False (with a new port) when the chosen port
+        was taken and retry_taken."""
         self.proc = subprocess.Popen(self.wrapper + [self.binary] + self.args,
                                      stdin=subprocess.DEVNULL, stdout=self._out,
                                      stderr=self._err, cwd="/")
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if retry_taken and "Address already in use" in self.stderr():
+                    self._use_port(free_port(self.host))
+                    self._err.seek(0)
+                    self._err.truncate()
+                    return False
                 raise RuntimeError(f"exporter {self.args} exited "
                                    f"{self.proc.returncode} before serving:\n"
                                    f"{self.stderr()}")
             try:
                 if self.scrape(timeout=2).status == 200:
-                    return
+                    return True
             except OSError:
                 pass  # not listening yet
             time.sleep(0.05)

@@ -39,13 +39,18 @@ class Prometheus:
                     + job_options)
         self._log = open(os.path.join(self.dir, "log"), "w+b")
         cleanup.add(self.close, f"stop prometheus in {self.dir}")
-        self.proc = subprocess.Popen(
-            [binary, f"--config.file={config}",
-             f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn", *args],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
-            cwd=self.dir)
+        self._argv = [binary, f"--config.file={config}",
+                      f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
+                      "--log.level=warn", *args]
+        self._retries = 5
+        self._launch()
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def _launch(self):
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            self._argv + [f"--web.listen-address=127.0.0.1:{self.port}"],
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, cwd=self.dir)
 
     def log(self, tail=3000):
         if self._log.closed:
@@ -68,6 +73,14 @@ class Prometheus:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                # The port free_port() chose was taken meanwhile: another.
+                if "address already in use" in self.log() and self._retries:
+                    self._retries -= 1
+                    self._log.seek(0)
+                    self._log.truncate()
+                    self.port = free_port()
+                    self._launch()
+                    continue
                 raise RuntimeError(f"prometheus exited {self.proc.returncode}:\n"
                                    f"{self.log()}")
             try:

@@ -2,6 +2,8 @@
 """Commands, waiting for a condition, and what this host offers (free
 ports, IPv6 loopback, how a binary was built)."""
 
+import errno
+import random
 import socket
 import subprocess
 import time
@@ -26,12 +28,38 @@ def poll(fetch, done, timeout, interval=0.2):
         time.sleep(interval)
 
 
+# Ports below the kernel's ephemeral range (net.ipv4.ip_local_port_range,
+# 32768 up by default), which every outgoing connect of the tests draws
+# from: a port chosen here is not taken by a client socket meanwhile.
+PORTS_CHOSEN = (10000, 32000)
+
+
 def free_port(host="127.0.0.1"):
-    """A TCP port free on `host` right now (the kernel picks it)."""
+    """A TCP port free on `host` right now, from PORTS_CHOSEN. Another
+    process may still take it before the caller binds it: whoever starts a
+    server on it retries with another one when it finds it taken
+    (listen_retrying)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    for _ in range(100):
+        port = random.randrange(*PORTS_CHOSEN)
+        with socket.socket(family) as s:
+            try:
+                s.bind((host, port))
+                return port
+            except OSError as e:
+                if e.errno != errno.EADDRINUSE:
+                    raise
+    raise RuntimeError(f"no free port on {host} in {PORTS_CHOSEN}")
+
+
+def listen_retrying(start, attempts=5):
+    """start() starts a server on a port free_port() chose and returns
+    True, or False when the port was taken meanwhile (EADDRINUSE); then it
+    is called again, having chosen another port."""
+    for _ in range(attempts):
+        if start():
+            return
+    raise RuntimeError(f"the port was taken {attempts} times in a row")
 
 
 def has_ipv6_loopback():
