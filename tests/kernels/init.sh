@@ -130,7 +130,7 @@ cat /proc/net/snmp > /tmp/snmp-before
 
 ports="--port=$PORT --closed-port=$CLOSED_PORT --dropped-port=$DROPPED_PORT \
 	--reset-port=$RESET_PORT --hold-port=$HOLD_PORT"
-counts="--conns=$CONNS --bytes=$BYTES --refused=$REFUSED"
+counts="--conns=$CONNS --bytes=$BYTES --refused=$REFUSED --self=$SELF"
 /workload $ports $counts --cgroup=/sys/fs/cgroup/server server > /tmp/server.out 2>&1 &
 server=$!
 wait_line /tmp/server.out ready || say workload-failed server-not-ready

@@ -17,7 +17,9 @@
  *   client  --conns exchanges of --bytes each way (active close), --refused
  *           connects to a closed port, one connect to the dropped port
  *           (TCP_SYNCNT 1: one SYN retransmitted, then a timeout) and one
- *           connection to the reset port closed with SO_LINGER 0. */
+ *           connection to the reset port closed with SO_LINGER 0, then
+ *           --self connects of a socket to its own address (outbound, as
+ *           the kernel's ActiveOpens says). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -37,13 +39,13 @@ struct options {
 	const char *role;
 	const char *cgroup;
 	int port, closed_port, dropped_port, reset_port, hold_port;
-	int conns, refused, bytes;
+	int conns, refused, bytes, self;
 };
 
 /* What a process did; send and receive calls count those that returned
  * bytes, as the exporter's I/O histogram does. */
 struct tally {
-	long ok, accepted, refused, timed_out, resets_sent, resets_seen, held;
+	long ok, accepted, refused, timed_out, resets_sent, resets_seen, held, self;
 	long bytes_sent, bytes_received, send_calls, recv_calls, errors;
 	pthread_mutex_t lock;
 };
@@ -241,6 +243,22 @@ static void run_hold(const struct options *o)
 	close(fd);
 }
 
+/* A socket connected to its own address (a simultaneous open with
+ * itself: SYN_SENT, SYN_RECV, ESTABLISHED), then closed. */
+static void connect_to_self(void)
+{
+	struct sockaddr_in a = loopback(0);
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		die("connect to self");
+	close(fd);
+	tally.self++;
+}
+
 static void run_client(const struct options *o)
 {
 	struct linger abort_close = {.l_onoff = 1, .l_linger = 0};
@@ -272,6 +290,8 @@ static void run_client(const struct options *o)
 		die("SO_LINGER");
 	close(fd);
 	tally.resets_sent++;
+	for (int i = 0; i < o->self; i++)
+		connect_to_self();
 }
 
 static void print_tally(const char *role)
@@ -280,10 +300,11 @@ static void print_tally(const char *role)
 
 	printf("{\"role\": \"%s\", \"ok\": %ld, \"accepted\": %ld, \"refused\": %ld, "
 	       "\"timed_out\": %ld, \"resets_sent\": %ld, \"resets_seen\": %ld, "
-	       "\"held\": %ld, \"bytes_sent\": %ld, \"bytes_received\": %ld, "
+	       "\"held\": %ld, \"self\": %ld, \"bytes_sent\": %ld, \"bytes_received\": %ld, "
 	       "\"send_calls\": %ld, \"recv_calls\": %ld, \"errors\": %ld}\n",
 	       role, t->ok, t->accepted, t->refused, t->timed_out, t->resets_sent, t->resets_seen,
-	       t->held, t->bytes_sent, t->bytes_received, t->send_calls, t->recv_calls, t->errors);
+	       t->held, t->self, t->bytes_sent, t->bytes_received, t->send_calls, t->recv_calls,
+	       t->errors);
 	fflush(stdout);
 }
 
@@ -298,10 +319,12 @@ static void parse(int argc, char **argv, struct options *o)
 					      {"conns", required_argument, NULL, 0},
 					      {"refused", required_argument, NULL, 0},
 					      {"bytes", required_argument, NULL, 0},
+					      {"self", required_argument, NULL, 0},
 					      {"cgroup", required_argument, NULL, 0},
 					      {NULL, 0, NULL, 0}};
-	int *numbers[] = {&o->port,	 &o->closed_port, &o->dropped_port, &o->reset_port,
-			  &o->hold_port, &o->conns,	  &o->refused,	    &o->bytes};
+	int *numbers[] = {&o->port,	  &o->closed_port, &o->dropped_port,
+			  &o->reset_port, &o->hold_port,   &o->conns,
+			  &o->refused,	  &o->bytes,	   &o->self};
 	int i, c;
 
 	while ((c = getopt_long(argc, argv, "", longs, &i)) != -1) {
@@ -328,7 +351,8 @@ int main(int argc, char **argv)
 			    .hold_port = 5005,
 			    .conns = 20,
 			    .refused = 7,
-			    .bytes = 10000};
+			    .bytes = 10000,
+			    .self = 2};
 
 	parse(argc, argv, &o);
 	/* A safety net: a wedged workload must not hang the guest. */
