@@ -194,6 +194,10 @@ static void visit_sockets(struct census *c, const char *pid)
 		if (pidfd < 0)
 			break;
 		fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(e->d_name), 0);
+		/* Refused for one fd, refused for all (no ptrace access, the
+		 * process gone, or a kernel before 5.6). */
+		if (fd < 0 && errno != EBADF)
+			break;
 		if (fd < 0)
 			continue;
 		nsfd = ioctl(fd, SIOCGSKNS);
