@@ -67,13 +67,17 @@ has_ipv6_loopback = harness.has_ipv6_loopback
 def free_port_everywhere():
     """A port free on the IPv6 and IPv4 wildcards right now, for `:PORT`
     (and so also on 127.0.0.1 and ::1)."""
-    try:
+    if not has_ipv6_loopback():
+        return harness.free_port()  # no IPv6 on this host
+    while True:
+        port = harness.free_port()
         with socket.socket(socket.AF_INET6) as s:
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-            s.bind(("::", 0))
-            return s.getsockname()[1]
-    except OSError:
-        return harness.free_port()  # no IPv6 on this host
+            try:
+                s.bind(("::", port))
+                return port
+            except OSError:
+                pass  # taken on another address
 
 
 url_host = harness.url_host
@@ -184,9 +188,11 @@ class RootTest(unittest.TestCase):
         require_root()
         cls.binary = require_exporter()
 
-    def start_exporter(self, port, args, **where):
-        """Started for one test and stopped after it, pass or fail."""
-        exporter = harness.Exporter(self.binary, port, args, listen=False, **where)
+    def start_exporter(self, args, **where):
+        """Started for one test and stopped after it, pass or fail; "{port}"
+        in args is a free port (another if it is taken meanwhile), then
+        exporter.port."""
+        exporter = harness.Exporter(self.binary, None, args, listen=False, **where)
         self.addCleanup(exporter.close)
         exporter.start()
         return exporter
@@ -244,10 +250,10 @@ class HttpTest(RootTest):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.port = harness.free_port()
-        cls.exporter = harness.Exporter(cls.binary, cls.port)
+        cls.exporter = harness.Exporter(cls.binary)
         cls.addClassCleanup(cls.exporter.close)
         cls.exporter.start()
+        cls.port = cls.exporter.port
 
     def req(self, method, path, body=None):
         return request("127.0.0.1", self.port, method, path, body)
@@ -296,9 +302,8 @@ class HttpTest(RootTest):
 class CustomPathTest(RootTest):
 
     def test_custom_telemetry_path(self):
-        port = harness.free_port()
-        self.start_exporter(port, [f"--web.listen-address=127.0.0.1:{port}",
-                                   "--web.telemetry-path=/custom"], path="/custom")
+        port = self.start_exporter(["--web.listen-address=127.0.0.1:{port}",
+                                    "--web.telemetry-path=/custom"], path="/custom").port
         status, _, body = request("127.0.0.1", port, "GET", "/")
         self.assertEqual(status, 200)
         index = body.decode("utf-8")
@@ -314,16 +319,16 @@ class ListenTest(RootTest):
     def test_ipv6_loopback(self):
         if not has_ipv6_loopback():
             self.skipTest("this host has no IPv6 loopback (::1)")
-        port = free_port_everywhere()
-        self.start_exporter(port, [f"--web.listen-address=[::1]:{port}"], host="::1")
+        port = self.start_exporter(["--web.listen-address=[::1]:{port}"], host="::1",
+                                   choose_port=free_port_everywhere).port
         self.get_metrics("::1", port)
         with self.assertRaises(ConnectionRefusedError,
                                msg="[::1]:PORT must not listen on 127.0.0.1"):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
     def test_every_address(self):
-        port = free_port_everywhere()
-        self.start_exporter(port, [f"--web.listen-address=:{port}"])
+        port = self.start_exporter(["--web.listen-address=:{port}"],
+                                   choose_port=free_port_everywhere).port
         self.get_metrics("127.0.0.1", port)
         with self.subTest(host="::1"):
             if not has_ipv6_loopback():
@@ -345,11 +350,10 @@ class NoKernelConfigTest(RootTest):
             with gzip.open("/proc/config.gz", "rt") as f:
                 hz = next((line.split("=")[1].strip() for line in f
                            if line.startswith("CONFIG_HZ=")), None)
-        port = harness.free_port()
         exporter = self.start_exporter(
-            port, [f"--web.listen-address=127.0.0.1:{port}"],
+            ["--web.listen-address=127.0.0.1:{port}"],
             wrapper=["unshare", "--mount", "--propagation", "private", "sh", "-c", self.HIDE])
-        self.get_metrics("127.0.0.1", port)
+        self.get_metrics("127.0.0.1", exporter.port)
         log = exporter.stderr()
         self.assertNotIn("error", log)
         if hz:
@@ -359,8 +363,7 @@ class NoKernelConfigTest(RootTest):
 class SignalTest(RootTest):
 
     def test_sigint_exits_0_and_unloads(self):
-        port = harness.free_port()
-        exporter = self.start_exporter(port, [f"--web.listen-address=127.0.0.1:{port}"])
+        exporter = self.start_exporter(["--web.listen-address=127.0.0.1:{port}"])
         progs, maps = harness.held_bpf_objects(exporter.proc.pid)
         self.assertTrue(progs, "saw no ctcp_ BPF programs while the exporter ran, "
                         "so the release check would prove nothing")

@@ -963,6 +963,7 @@ SELF_TYPES = {
     "cgroup_tcp_exporter_map_entries": "gauge",
     "cgroup_tcp_exporter_map_capacity": "gauge",
     "cgroup_tcp_exporter_cgroup_cache_entries": "gauge",
+    "cgroup_tcp_exporter_http_responses_total": "counter",
     "cgroup_tcp_exporter_cgroup_cache_misses_total": "counter",
     "process_cpu_seconds_total": "counter",
     "process_resident_memory_bytes": "gauge",

@@ -31,12 +31,16 @@ class Exporter:
     It listens on host:port (port None: a free one), given as the first
     flag, and `args` follow; with listen=False `args` are all the flags,
     listen addresses included, and `port` is where readiness and scrapes
-    go. `wrapper` runs it (valgrind). Readiness is polled at
+    go ("{port}" in them is replaced by that port; port None then means a
+    free one chosen by choose_port, default free_port(host)). A port chosen
+    here and taken before the exporter binds it is replaced by another at
+    start. `wrapper` runs it (valgrind). Readiness is polled at
     http(s)://host:port/path. Registered for cleanup when made.
     """
 
     def __init__(self, binary, port=None, args=(), *, host="127.0.0.1", listen=True,
-                 path="/metrics", wrapper=(), ssl_context=None, headers=None):
+                 path="/metrics", wrapper=(), ssl_context=None, headers=None,
+                 choose_port=None):
         """ssl_context: scrape over HTTPS with it; headers: sent with every
         scrape, the readiness polls included (e.g. Authorization)."""
         self.binary = binary
@@ -44,11 +48,10 @@ class Exporter:
         self.listen = listen
         self.path = path
         self.extra_args = list(args)
-        # A port chosen here can be taken before the exporter binds it:
-        # start() then takes another.
-        self.port_chosen = port is None and listen
+        self.choose_port = choose_port or (lambda: free_port(host))
+        self.port_chosen = port is None
         self.scheme = "https" if ssl_context else "http"
-        self._use_port(free_port(host) if port is None else port)
+        self._use_port(self.choose_port() if port is None else port)
         self.wrapper = list(wrapper)
         self.headers = dict(headers or {})
         self.proc = None
@@ -66,7 +69,7 @@ class Exporter:
         self.port = port
         listen_flags = ([f"--web.listen-address={url_host(self.host)}:{port}"]
                         if self.listen else [])
-        self.args = listen_flags + self.extra_args
+        self.args = listen_flags + [a.replace("{port}", str(port)) for a in self.extra_args]
         self.url = f"{self.scheme}://{url_host(self.host)}:{port}{self.path}"
 
     def start(self, ready_timeout=15.0):
@@ -85,7 +88,7 @@ class Exporter:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 if retry_taken and "Address already in use" in self.stderr():
-                    self._use_port(free_port(self.host))
+                    self._use_port(self.choose_port())
                     self._err.seek(0)
                     self._err.truncate()
                     return False
