@@ -210,8 +210,7 @@ static void visit_sockets(struct census *c, const char *pid)
 	closedir(d);
 }
 
-/* Every process: its namespace, then (once all of those are known, so
- * that few sockets lead anywhere new) its sockets' namespaces. */
+/* each() for every process under /proc. */
 static void visit_processes(struct census *c, void (*each)(struct census *, const char *))
 {
 	struct dirent *e;
@@ -254,6 +253,8 @@ static void *census_thread(void *arg)
 	/* Namespaces kept by a bind mount, with no process in them. */
 	visit_dir(c, "/run/netns");
 	visit_dir(c, "/var/run/netns");
+	/* Last, once the namespaces above are known: few sockets then lead
+	 * anywhere new, and only those are searched. */
 	visit_processes(c, visit_sockets);
 	return NULL;
 }
