@@ -8,7 +8,7 @@
  * second, with no per-socket state to read or write (state.bpf.c adds one
  * sample when the connection leaves ESTABLISHED). The histogram weighs
  * connections, not packets. */
-#include "counters.bpf.h"
+#include "peers.bpf.h"
 
 /* Linux 6.2+: a free cast, where bpf_skc_to_tcp_sock() is a helper call
  * that checks the socket. Weak: the loader runs ctcp_probe_checked instead
@@ -17,14 +17,16 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 static __always_inline void probe(const struct sock *sk, const struct tcp_sock *tp)
 {
-	__u32 now, hz = ctcp_hz;
+	__u32 now, hz = ctcp_hz, slot;
 
 	if (!hz)
 		return;
 	now = (__u32)bpf_jiffies64();
 	if (now / hz == tp->rcv_tstamp / hz)
 		return;
-	rtt_add(slot_of(cgroup_of(sk)), tp);
+	slot = slot_of(cgroup_of(sk));
+	rtt_add(slot, tp);
+	peer_sample(sk, slot, tp);
 }
 
 /* The tracepoint fires in tcp_rcv_established() only: sk is always a full

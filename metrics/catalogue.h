@@ -4,6 +4,7 @@
 #ifndef CATALOGUE_H
 #define CATALOGUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "cgroup_tcp.h"
@@ -14,6 +15,8 @@ struct cgroup_values {
 	struct ctcp_conn conn;
 	struct ctcp_io io;
 	struct ctcp_hist rtt;
+	/* Only in the rows of (cgroup, peer group) pairs. */
+	struct ctcp_peer peer;
 };
 
 enum family_type {
@@ -54,6 +57,9 @@ struct family {
 	size_t offset;
 	size_t stride;
 	const struct hist_spec *hist;
+	/* Per (cgroup, peer group) pair: its rows carry the `peer` label and
+	 * read struct cgroup_values.peer. */
+	bool peer;
 };
 
 /* Families with a `cgroup` label; values in struct cgroup_values. */
@@ -73,6 +79,7 @@ enum self_family {
 	SELF_MAP_CAPACITY,
 	SELF_MAP_FULL,
 	SELF_SOCKET_TABLE_FULL,
+	SELF_PAIRS_FULL,
 	SELF_REMOVED_LOST,
 	SELF_CGROUPS_EXCLUDED,
 	SELF_CGROUPS_FREED,
@@ -92,6 +99,7 @@ extern const size_t exporter_families_len;
 
 /* The labels every per-cgroup series carries: the cgroup, then who it is. */
 #define CGROUP_LABEL	"cgroup"
+#define PEER_LABEL	"peer"
 #define IDENTITY_LABELS 5
 extern const char *const identity_labels[IDENTITY_LABELS];
 

@@ -11,6 +11,8 @@ static void print_family(const struct family *f, int per_cgroup)
 		printf("`" CGROUP_LABEL "`");
 		for (unsigned int i = 0; i < IDENTITY_LABELS; i++)
 			printf(", `%s`", identity_labels[i]);
+		if (f->peer)
+			printf(", `" PEER_LABEL "`");
 	}
 	if (f->label) {
 		printf("%s`%s` (", per_cgroup ? ", " : "", f->label);

@@ -37,7 +37,7 @@ struct flag {
 	const char *help;
 };
 
-#define FLAG_COUNT 16
+#define FLAG_COUNT 18
 extern const struct flag flag_table[];
 
 /* The allowed values ("1 to 10000", "2, 4 or 8"), in Markdown or plain. */

@@ -10,6 +10,7 @@
 #include "flags.h"
 #include "kernel/loader.h"
 #include "log.h"
+#include "peer_rows.h"
 
 /* Events no live cgroup can be named for are shown under cgroup="". */
 static const char unattributed[] = "";
@@ -31,6 +32,8 @@ int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups 
 	atomic_init(&s->last_ns, 0);
 	pthread_mutex_init(&s->lock, NULL);
 	loader_maps(loader, &maps);
+	s->pairs_fd = maps.pairs_fd;
+	s->peers = cfg->peers;
 	if (kubelet_init(&s->kubelet, cfg->kubelet_log_dir) ||
 	    lifecycle_init(&s->lifecycle, loader_removed_fd(loader), &maps))
 		return -ENOMEM;
@@ -40,6 +43,7 @@ int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups 
 void scraper_free(struct scraper *s)
 {
 	collector_free(&s->collector);
+	pair_values_free(&s->pairs);
 	kubelet_free(&s->kubelet);
 	lifecycle_free(&s->lifecycle);
 	free(s->rows);
@@ -50,7 +54,11 @@ void scraper_free(struct scraper *s)
  * are not UTF-8 are one series. */
 static int row_cmp(const void *a, const void *b)
 {
-	const struct cgroup_row *x = a, *y = b;
+	return cgroup_row_cmp(a, b);
+}
+
+int cgroup_row_cmp(const struct cgroup_row *x, const struct cgroup_row *y)
+{
 	int d = label_value_cmp(x->cgroup, y->cgroup);
 
 	for (unsigned int l = 0; !d && l < IDENTITY_LABELS; l++)
@@ -134,7 +142,21 @@ static int name_rows(struct scraper *s, struct snapshot *out)
 		}
 		s->rows[n++].sample = i;
 	}
+	s->nrows = n;
 	return rows_snapshot(c, s->rows, n, out) ? -ENOMEM : 0;
+}
+
+/* After name_rows: s->rows are the named rows, sorted. */
+static int name_pairs(struct scraper *s, size_t nrows, struct snapshot *out)
+{
+	int err = peer_maps_read(s->pairs_fd, &s->pairs);
+
+	if (err) {
+		log_error("cannot read the BPF map ctcp_pairs: %s", strerror(-err));
+		return err;
+	}
+	return peer_rows_snapshot(&s->collector, s->rows, nrows, &s->pairs, s->peers, out) ? -ENOMEM
+											   : 0;
 }
 
 static double seconds_since(const struct timespec *start)
@@ -165,6 +187,8 @@ int scraper_take(struct scraper *s, enum exposition_format format, struct scrape
 
 	memset(out, 0, sizeof(*out));
 	snapshot_init(&out->rows);
+	snapshot_init(&out->peer_rows);
+	out->peers_on = s->pairs_fd >= 0 && s->peers;
 	out->opts = (struct render_options){.format = format, .bucket_step = s->bucket_step};
 	out->self_metrics = s->self_metrics;
 	pthread_mutex_lock(&s->lock);
@@ -175,6 +199,8 @@ int scraper_take(struct scraper *s, enum exposition_format format, struct scrape
 		lifecycle_check_returns(&s->lifecycle, &s->collector);
 		err = name_rows(s, &out->rows);
 	}
+	if (!err && out->peers_on)
+		err = name_pairs(s, s->nrows, &out->peer_rows);
 	if (!err) {
 		self_values(s, &out->self);
 		/* The snapshot holds copies of the names it shows. */
@@ -193,6 +219,7 @@ int scraper_take(struct scraper *s, enum exposition_format format, struct scrape
 void scrape_free(struct scrape *sc)
 {
 	snapshot_free(&sc->rows);
+	snapshot_free(&sc->peer_rows);
 }
 
 void scraper_finished(struct scraper *s, double seconds)

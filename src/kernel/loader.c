@@ -17,6 +17,7 @@
 #include "cgroup_tcp.skel.h"
 #include "census.h"
 #include "log.h"
+#include "peer_maps.h"
 #include "privileges.h"
 #include "probe.h"
 #include "slots.h"
@@ -99,9 +100,14 @@ static int set_capacity(struct loader *l, const struct loader_capacity *cap)
 	}
 	skel->rodata->ctcp_nslots = nslots;
 	skel->rodata->ctcp_io_percpu_slots = percpu;
-	bpf_map__set_max_entries(skel->maps.ctcp_sockets, buckets);
-	skel->rodata->ctcp_socket_bucket_mask = buckets - 1;
-	bpf_map__set_max_entries(skel->maps.ctcp_sockets_hash, cap->sockets);
+	bpf_map__set_max_entries(skel->maps.ctcp_sockets, l->variants.hashed ? 1 : buckets);
+	skel->rodata->ctcp_socket_bucket_mask = l->variants.hashed ? 0 : buckets - 1;
+	bpf_map__set_max_entries(skel->maps.ctcp_sockets_hash,
+				 l->variants.hashed ? cap->sockets : 1);
+	/* The overflow pair's entry on top of --peer.max-pairs. */
+	bpf_map__set_max_entries(skel->maps.ctcp_pairs, cap->pairs + 1);
+	bpf_map__set_max_entries(skel->maps.ctcp_peer_trie, cap->npeer ? (__u32)cap->npeer : 1);
+	skel->rodata->ctcp_peers_on = cap->pairs > 0;
 	return 0;
 }
 
@@ -278,6 +284,9 @@ static int load_attach(struct loader *l, const struct btf *vmlinux,
 	}
 	loader_maps(l, &maps);
 	err = slots_seed(&maps);
+	if (!err && cap->pairs)
+		err = peer_maps_fill(&maps, bpf_map__fd(l->skel->maps.ctcp_peer_trie),
+				     cap->peer_keys, cap->peer_rules, cap->npeer);
 	if (err) {
 		log_error("cannot initialize the counters map: %s", strerror(-err));
 		return -1;
@@ -360,6 +369,7 @@ void loader_maps(const struct loader *l, struct kernel_maps *out)
 	out->stats_fd = bpf_map__fd(l->skel->maps.ctcp_stats);
 	out->slot_epoch = &l->skel->data->ctcp_slot_epoch;
 	out->nslots = l->skel->rodata->ctcp_nslots;
+	out->pairs_fd = l->skel->rodata->ctcp_peers_on ? bpf_map__fd(l->skel->maps.ctcp_pairs) : -1;
 }
 
 unsigned int loader_map_capacity(const struct loader *l, int index)

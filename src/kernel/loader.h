@@ -6,12 +6,15 @@
 #define LOADER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "variants.h"
 
 struct cgroup_tcp_bpf;
 struct bpf_link;
 struct bpf_program;
 struct kernel_maps;
+struct ctcp_peer_key;
+struct ctcp_peer_rule;
 
 #define LOADER_MAX_PROGS 16
 
@@ -28,6 +31,12 @@ struct loader_capacity {
 	unsigned int cgroups;
 	unsigned int per_cpu;
 	unsigned int sockets;
+	/* (cgroup, peer group) pairs, 0 for none, and the peer trie's
+	 * entries (src/peers/groups.h). */
+	unsigned int pairs;
+	const struct ctcp_peer_key *peer_keys;
+	const struct ctcp_peer_rule *peer_rules;
+	size_t npeer;
 };
 
 /* 0 on success; otherwise the reason was logged and everything undone. */

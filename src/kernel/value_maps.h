@@ -53,6 +53,7 @@ struct kernel_maps {
 	int free_slots_fd; /* stack of slots ready for another cgroup */
 	int stats_fd;
 	__u32 *slot_epoch; /* the programs' cache epoch, mapped into memory */
+	int pairs_fd;	   /* (slot, peer group) -> values; -1: no peer groups */
 	__u32 nslots;
 };
 

@@ -77,7 +77,9 @@ static int refill(struct stream *st)
 
 	buf_reset(&st->plain);
 	st->sent = 0;
-	if (render_cgroups(&st->plain, &st->scrape.rows, &st->cursor, o, PIECE_BYTES)) {
+	if (render_cgroups(&st->plain, &st->scrape.rows,
+			   st->scrape.peers_on ? &st->scrape.peer_rows : NULL, &st->cursor, o,
+			   PIECE_BYTES)) {
 		/* The rows are all out: their memory goes before the tail. */
 		scrape_free(&st->scrape);
 		render_cursor_free(&st->cursor);

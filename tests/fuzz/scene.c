@@ -86,7 +86,7 @@ void scene_render(const struct scene *s, enum exposition_format format, struct b
 	render_cursor_init(&cur);
 	buf_init(b);
 	/* Each call stops after the first whole row past the piece. */
-	while (!render_cgroups(b, &snap, &cur, &opts,
+	while (!render_cgroups(b, &snap, &snap, &cur, &opts,
 			       s->piece == SIZE_MAX ? SIZE_MAX : b->len + s->piece))
 		fuzz_assert(!b->failed, "rendering failed");
 	render_cursor_free(&cur);
