@@ -112,23 +112,31 @@ static __always_inline struct ctcp_peer *pair_of(__u32 slot, const struct ctcp_s
 	return bpf_map_lookup_elem(&ctcp_pairs, &key);
 }
 
-/* The bytes the peer acked and sent since the last call, to its pair. */
+/* The bytes the peer acked and sent since the last call, to its pair. The
+ * kernel's counts are of sequence numbers: `fins` says both FINs are in
+ * them, and are not payload. */
 static __always_inline void peer_bytes(struct ctcp_peer *pr, struct ctcp_sock *st,
-				       const struct tcp_sock *tp)
+				       const struct tcp_sock *tp, bool fins)
 {
-	__u32 acked = (__u32)tp->bytes_acked, received = (__u32)tp->bytes_received;
+	__u32 acked = (__u32)tp->bytes_acked - st->peer_acked;
+	__u32 received = (__u32)tp->bytes_received - st->peer_received;
 
-	__sync_fetch_and_add(&pr->sent_bytes, (__u32)(acked - st->peer_acked));
-	__sync_fetch_and_add(&pr->received_bytes, (__u32)(received - st->peer_received));
-	st->peer_acked = acked;
-	st->peer_received = received;
+	st->peer_acked += acked;
+	st->peer_received += received;
+	if (fins && acked)
+		acked--;
+	if (fins && received)
+		received--;
+	__sync_fetch_and_add(&pr->sent_bytes, acked);
+	__sync_fetch_and_add(&pr->received_bytes, received);
 }
 
 /* The state changes that add to a pair: handshakes done, connects failed,
  * the last RTT sample when leaving ESTABLISHED, the last bytes at CLOSE. */
 static __always_inline bool peer_event(int oldstate, int newstate)
 {
-	return newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE || oldstate == TCP_ESTABLISHED;
+	return oldstate != TCP_LISTEN && (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE ||
+					  oldstate == TCP_ESTABLISHED);
 }
 
 static __always_inline void peer_rtt(struct ctcp_peer *pr, const struct tcp_sock *tp)
@@ -137,6 +145,29 @@ static __always_inline void peer_rtt(struct ctcp_peer *pr, const struct tcp_sock
 
 	if (srtt_us)
 		hist_add_atomic(&pr->rtt, time_units(srtt_us, CTCP_TIME_SHIFT), srtt_us);
+}
+
+/* A state change of a socket with a pair: the last RTT sample when it
+ * leaves ESTABLISHED; its byte counts from ESTABLISHED on (the SYN is
+ * acked by then, and is no payload); the last bytes at CLOSE, which
+ * after FIN_WAIT2, LAST_ACK or CLOSING follows both FINs. */
+static __always_inline void peer_state(const struct sock *sk, struct ctcp_sock *st,
+				       struct ctcp_peer *pr, int oldstate, int newstate)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+
+	if (!tp)
+		return;
+	if (oldstate == TCP_ESTABLISHED)
+		peer_rtt(pr, tp);
+	if (newstate == TCP_ESTABLISHED) {
+		st->peer_acked = (__u32)tp->bytes_acked;
+		st->peer_received = (__u32)tp->bytes_received;
+	} else if (newstate == TCP_CLOSE) {
+		peer_bytes(pr, st, tp,
+			   oldstate == TCP_FIN_WAIT2 || oldstate == TCP_LAST_ACK ||
+			       oldstate == TCP_CLOSING);
+	}
 }
 
 /* One smoothed RTT sample, and the bytes since the last, to the peer of a
@@ -154,7 +185,7 @@ static __always_inline void peer_sample(const struct sock *sk, __u32 slot,
 	if (!pr)
 		return;
 	peer_rtt(pr, tp);
-	peer_bytes(pr, st, tp);
+	peer_bytes(pr, st, tp, false);
 }
 
 /* Adds n to one counter of the socket's pair (by offset in struct

@@ -241,20 +241,14 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 		gauge_move(c, slot, st, newstate);
 	if (st && peer_event(oldstate, newstate))
 		pr = pair_of(slot, st);
+	if (pr)
+		peer_state(sk, st, pr, oldstate, newstate);
 
 	if (oldstate == TCP_ESTABLISHED) {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 
 		if (tp)
 			rtt_add(slot, tp); /* the last sample of the connection */
-		if (tp && pr)
-			peer_rtt(pr, tp);
-	}
-	if (newstate == TCP_CLOSE && pr) {
-		struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
-
-		if (tp)
-			peer_bytes(pr, st, tp);
 	}
 	if (newstate == TCP_SYN_SENT && st)
 		st->since = bpf_jiffies64();
