@@ -31,15 +31,8 @@ int BPF_PROG(ctcp_retransmit, const struct sock *sk, const struct sk_buff *skb)
 	c = conn_at(slot);
 	if (c)
 		__sync_fetch_and_add(&c->retransmits, segs ? segs : 1);
-	peer_add(sk, slot, PEER_FIELD(retransmits), segs ? segs : 1);
+	peer_add(sk, slot, PEER_FIELD(retransmits), segs ? segs : 1, false);
 	return 0;
-}
-
-static __always_inline bool full_socket(const struct sock *sk)
-{
-	int state = sk->__sk_common.skc_state;
-
-	return state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV;
 }
 
 /* An RST may be sent with no socket (closed port), from a time-wait socket
@@ -71,9 +64,10 @@ int BPF_PROG(ctcp_reset_sent, const struct sock *sk)
 
 	if (c)
 		__sync_fetch_and_add(&c->resets_sent, 1);
-	/* Only a full socket has an entry, and so a peer group. */
-	if (sk && full_socket(sk))
-		peer_add(sk, slot, PEER_FIELD(resets_sent), 1);
+	/* A socket already in CLOSE (an abort) has no entry left: its group
+	 * is looked up. With no socket there is no peer to name. */
+	if (sk)
+		peer_add(sk, slot, PEER_FIELD(resets_sent), 1, true);
 	return 0;
 }
 
@@ -85,6 +79,6 @@ int BPF_PROG(ctcp_reset_received, struct sock *sk)
 
 	if (c)
 		__sync_fetch_and_add(&c->resets_received, 1);
-	peer_add(sk, slot, PEER_FIELD(resets_received), 1);
+	peer_add(sk, slot, PEER_FIELD(resets_received), 1, false);
 	return 0;
 }

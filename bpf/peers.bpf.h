@@ -93,9 +93,9 @@ static __always_inline void peer_claimed(const struct sock *sk, struct ctcp_sock
 
 /* The values of the (slot, peer) pair, made at its first event; the
  * overflow pair's when --peer.max-pairs pairs exist. */
-static __always_inline struct ctcp_peer *pair_of(__u32 slot, const struct ctcp_sock *st)
+static __always_inline struct ctcp_peer *pair_of(__u32 slot, __u8 peer)
 {
-	struct ctcp_pair_key key = {.slot = slot, .peer = st->peer};
+	struct ctcp_pair_key key = {.slot = slot, .peer = peer};
 	static const struct ctcp_peer zero;
 	struct ctcp_peer *v;
 
@@ -181,7 +181,7 @@ static __always_inline void peer_sample(const struct sock *sk, __u32 slot,
 	if (!ctcp_peers_on)
 		return;
 	st = sock_lookup(sk);
-	pr = st ? pair_of(slot, st) : NULL;
+	pr = st ? pair_of(slot, st->peer) : NULL;
 	if (!pr)
 		return;
 	peer_rtt(pr, tp);
@@ -189,16 +189,22 @@ static __always_inline void peer_sample(const struct sock *sk, __u32 slot,
 }
 
 /* Adds n to one counter of the socket's pair (by offset in struct
- * ctcp_peer), if the socket has an entry. */
-static __always_inline void peer_add(const struct sock *sk, __u32 slot, __u32 offset, __u64 n)
+ * ctcp_peer). A socket without an entry has no pair, unless `any`: then
+ * its group is looked up now (a reset sent after CLOSE, or by a request
+ * or time-wait socket: rare events). */
+static __always_inline void peer_add(const struct sock *sk, __u32 slot, __u32 offset, __u64 n,
+				     bool any)
 {
 	struct ctcp_sock *st;
-	struct ctcp_peer *pr;
+	struct ctcp_peer *pr = NULL;
 
 	if (!ctcp_peers_on)
 		return;
 	st = sock_lookup(sk);
-	pr = st ? pair_of(slot, st) : NULL;
+	if (st)
+		pr = pair_of(slot, st->peer);
+	else if (any)
+		pr = pair_of(slot, peer_of(sk, true));
 	if (pr && offset < sizeof(*pr) && offset % sizeof(__u64) == 0)
 		__sync_fetch_and_add((__u64 *)((char *)pr + offset), n);
 }

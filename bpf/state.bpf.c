@@ -240,7 +240,7 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 	if (st)
 		gauge_move(c, slot, st, newstate);
 	if (st && peer_event(oldstate, newstate))
-		pr = pair_of(slot, st);
+		pr = pair_of(slot, st->peer);
 	if (pr)
 		peer_state(sk, st, pr, oldstate, newstate);
 

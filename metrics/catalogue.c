@@ -236,8 +236,9 @@ const struct family cgroup_families[] = {
 	.name = "cgroup_tcp_peer_resets_sent",
 	PEER_COUNTER(resets_sent),
 	.values = 1,
-	.help = "TCP resets sent by established sockets of the cgroup to peers of the group "
-		"(resets sent without a full socket have no peer group).",
+	.help = "TCP resets sent by sockets of the cgroup to peers of the group "
+		"(cgroup=\"\" holds those of time-wait sockets; resets sent without a socket "
+		"have no peer group).",
     },
     {
 	.name = "cgroup_tcp_peer_resets_received",
