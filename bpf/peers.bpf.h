@@ -132,11 +132,11 @@ static __always_inline void peer_bytes(struct ctcp_peer *pr, struct ctcp_sock *s
 }
 
 /* The state changes that add to a pair: handshakes done, connects failed,
- * the last RTT sample when leaving ESTABLISHED, the last bytes at CLOSE. */
+ * the last RTT sample and bytes at CLOSE (two pair lookups a connection).
+ * A listener has no peer. */
 static __always_inline bool peer_event(int oldstate, int newstate)
 {
-	return oldstate != TCP_LISTEN && (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE ||
-					  oldstate == TCP_ESTABLISHED);
+	return oldstate != TCP_LISTEN && (newstate == TCP_ESTABLISHED || newstate == TCP_CLOSE);
 }
 
 static __always_inline void peer_rtt(struct ctcp_peer *pr, const struct tcp_sock *tp)
@@ -147,10 +147,10 @@ static __always_inline void peer_rtt(struct ctcp_peer *pr, const struct tcp_sock
 		hist_add_atomic(&pr->rtt, time_units(srtt_us, CTCP_TIME_SHIFT), srtt_us);
 }
 
-/* A state change of a socket with a pair: the last RTT sample when it
- * leaves ESTABLISHED; its byte counts from ESTABLISHED on (the SYN is
- * acked by then, and is no payload); the last bytes at CLOSE, which
- * after FIN_WAIT2, LAST_ACK or CLOSING follows both FINs. */
+/* A state change of a socket with a pair: its byte counts from ESTABLISHED
+ * on (the SYN is acked by then, and is no payload); at CLOSE the last RTT
+ * sample (none for a handshake that failed: srtt is 0) and the last bytes,
+ * which after FIN_WAIT2, LAST_ACK or CLOSING follow both FINs. */
 static __always_inline void peer_state(const struct sock *sk, struct ctcp_sock *st,
 				       struct ctcp_peer *pr, int oldstate, int newstate)
 {
@@ -158,12 +158,11 @@ static __always_inline void peer_state(const struct sock *sk, struct ctcp_sock *
 
 	if (!tp)
 		return;
-	if (oldstate == TCP_ESTABLISHED)
-		peer_rtt(pr, tp);
 	if (newstate == TCP_ESTABLISHED) {
 		st->peer_acked = (__u32)tp->bytes_acked;
 		st->peer_received = (__u32)tp->bytes_received;
 	} else if (newstate == TCP_CLOSE) {
+		peer_rtt(pr, tp);
 		peer_bytes(pr, st, tp,
 			   oldstate == TCP_FIN_WAIT2 || oldstate == TCP_LAST_ACK ||
 			       oldstate == TCP_CLOSING);

@@ -285,7 +285,8 @@ const struct family cgroup_families[] = {
 	.hist = &fine_time,
 	.peer = true,
 	.help = "Smoothed RTT of the cgroup's TCP connections with peers of the group, sampled "
-		"as cgroup_tcp_rtt_seconds.",
+		"when a connection receives its first segment of a new second and when it "
+		"closes.",
     },
 };
 const size_t cgroup_families_len = ARRAY_LEN(cgroup_families);
@@ -319,9 +320,11 @@ const struct family exporter_families[SELF_FAMILIES] = {
 	 "CPU (an interrupt arrived while it ran); those events are missing from the metrics.",
 	 .label_names = LABELS("program")),
     SELF(SELF_MAP_ENTRIES, "cgroup_tcp_exporter_map_entries", FAMILY_GAUGE,
-	 "Entries in a per-cgroup BPF map at the last scrape.", .label_names = LABELS("map")),
+	 "Entries in a per-cgroup BPF map (or in ctcp_pairs, of the (cgroup, peer group) pairs) at "
+	 "the last scrape.",
+	 .label_names = LABELS("map")),
     SELF(SELF_MAP_CAPACITY, "cgroup_tcp_exporter_map_capacity", FAMILY_GAUGE,
-	 "Entries a per-cgroup BPF map can hold.", .label_names = LABELS("map")),
+	 "Entries a per-cgroup BPF map (or ctcp_pairs) can hold.", .label_names = LABELS("map")),
     SELF(SELF_MAP_FULL, "cgroup_tcp_exporter_map_full_events", FAMILY_COUNTER,
 	 "Events counted under cgroup=\"(overflow)\" because a per-cgroup map had no "
 	 "room for a new cgroup (see --cgroup.max)."),

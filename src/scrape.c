@@ -173,6 +173,10 @@ static void self_values(struct scraper *s, struct self_sources *out)
 	out->loader = s->loader;
 	for (int m = 0; m < VALUE_MAPS; m++)
 		out->map_entries[m] = s->collector.entries[m];
+	if (s->pairs_fd >= 0 && s->peers) {
+		out->pair_entries = s->pairs.n;
+		out->pair_capacity = loader_pairs_capacity(s->loader);
+	}
 	out->cache_entries = cgroups_cached(s->cgroups);
 	out->cache_misses = cgroups_misses(s->cgroups);
 	out->excluded = s->excluded;

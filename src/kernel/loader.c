@@ -405,6 +405,11 @@ int loader_programs(const struct loader *l, struct program_info *out, int max)
 	return n;
 }
 
+unsigned int loader_pairs_capacity(const struct loader *l)
+{
+	return bpf_map__max_entries(l->skel->maps.ctcp_pairs);
+}
+
 int loader_removed_fd(const struct loader *l)
 {
 	return bpf_map__fd(l->skel->maps.ctcp_removed);

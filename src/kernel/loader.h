@@ -59,6 +59,8 @@ int loader_programs(const struct loader *l, struct program_info *out, int max);
 /* The capacity of a value map (enum value_map). */
 unsigned int loader_map_capacity(const struct loader *l, int index);
 
+/* Entries ctcp_pairs can hold, the overflow pair's included. */
+unsigned int loader_pairs_capacity(const struct loader *l);
 /* The per-cgroup maps, for the collector and the lifecycle. */
 void loader_maps(const struct loader *l, struct kernel_maps *out);
 int loader_removed_fd(const struct loader *l);

@@ -21,6 +21,7 @@ About 15 s.
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -111,6 +112,20 @@ def expected():
     for addr, port, n, group in REFUSED:
         add("client", group, refused=n, resets_received=n)
     return want
+
+
+def dump(map_id, key_format, value_format):
+    """[(key, value)] of a BPF map, unpacked with struct formats (value
+    None: not unpacked)."""
+    out = json.loads(harness.run(["bpftool", "-j", "map", "dump", "id", str(map_id)]).stdout)
+    rows = []
+    for entry in out:
+        key = struct.unpack(key_format, bytes(int(b, 16) for b in entry["key"]))
+        value = entry["value"]
+        if value_format:
+            value = struct.unpack(value_format, bytes(int(b, 16) for b in value))[0]
+        rows.append((key[0] if len(key) == 1 else key, value))
+    return rows
 
 
 def require_root():
@@ -268,6 +283,28 @@ class PeerGroupsTest(unittest.TestCase):
                          "per-cgroup and per-peer sums")
         self.assertGreater(overflow, 0, "overflow series")
         self.assertGreaterEqual(full, overflow, f"{PAIRS_FULL} vs the overflow's opened")
+
+    def test_5_pairs_freed_with_their_cgroup(self):
+        """Last (by name): once `local` is removed, its pair series leave
+        the scrape with its other series, and its slot's pairs leave the
+        kernel map before the slot is handed to another cgroup."""
+        maps = harness.held_bpf_maps(self.exporter.proc.pid)
+        cgroup_id = os.stat(self.cgroups["local"].path).st_ino
+        slot = next(v for k, v in dump(maps["ctcp_slots"], "<Q", "<I") if k == cgroup_id)
+        self.assertIn(slot, {k[0] for k, _ in dump(maps["ctcp_pairs"], "<II", None)})
+        self.cgroups["local"].remove()
+        label = self.label("local")
+
+        def gone(scrape):
+            pairs = [k for k, _ in dump(maps["ctcp_pairs"], "<II", None)]
+            owners = {v for _, v in dump(maps["ctcp_slots"], "<Q", "<I")}
+            return (f'cgroup="{label}"' not in scrape.body
+                    and all(k[0] != slot or slot in owners for k in pairs))
+        scrape = harness.poll(self.exporter.scrape, gone, timeout=10, interval=0.5)
+        self.assertTrue(gone(scrape), f"{label}'s series or slot {slot}'s pairs remain")
+        entries = harness.value(harness.parse_samples(scrape.body),
+                                "cgroup_tcp_exporter_map_entries", map="ctcp_pairs")
+        self.assertGreaterEqual(entries, 1, "ctcp_pairs entries (the overflow pair at least)")
 
     def test_4_bad_config(self):
         """A bad file: one line on stderr naming the file and the line,
