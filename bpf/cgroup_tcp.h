@@ -195,6 +195,12 @@ struct ctcp_sock {
 	 * peer group was given: peer_bytes() (ctcp_set_state, ctcp_probe). */
 	__u32 peer_acked;
 	__u32 peer_received;
+	/* With --process.attribution: the hash of the command name the
+	 * connection is counted under (0: "(other)"), taken in process
+	 * context at the connect or the listen, or the listener's for an
+	 * accepted socket: proc_claimed() (ctcp_set_state). */
+	__u32 comm;
+	__u32 pad2;
 };
 
 /* The sockets' ids first, together, so that finding one reads a single
@@ -229,13 +235,15 @@ struct ctcp_peer_rule {
 	__u8 pad[6];
 };
 
-/* A (cgroup slot, peer group) pair's key in ctcp_pairs; the overflow pair
- * (events of pairs beyond --peer.max-pairs) has slot CTCP_PAIR_OVERFLOW. */
+/* The key of the maps of (cgroup slot, something) pairs: ctcp_pairs
+ * (id: the peer group; the overflow pair, events of pairs beyond
+ * --peer.max-pairs, has slot CTCP_PAIR_OVERFLOW) and ctcp_procs (id: the
+ * command name's hash). */
 #define CTCP_PAIR_OVERFLOW 0xffffffffU
 #define CTCP_MAX_PAIRS	   4096
-struct ctcp_pair_key {
+struct ctcp_slot_key {
 	__u32 slot;
-	__u32 peer;
+	__u32 id;
 };
 
 /* A pair's values, shared by all CPUs (atomic adds). Written through
@@ -259,6 +267,32 @@ struct ctcp_peer {
 	struct ctcp_hist handshake;
 	/* As the ctcp_rtt map: rtt_add() (rtt.bpf.c, state.bpf.c). */
 	struct ctcp_hist rtt;
+};
+
+/* Process attribution: per (cgroup slot, command name) values in
+ * ctcp_procs, at most ctcp_comm_max names a slot (ctcp_comm_count); the
+ * others share id CTCP_COMM_OTHER. Written by state.bpf.c: ctcp_set_state,
+ * through proc_state() (bpf/procs.bpf.h). */
+#define CTCP_COMM_LEN	 16
+#define CTCP_COMM_OTHER	 0
+#define CTCP_MAX_PROCS	 1024
+#define CTCP_MAX_LISTENS 65536
+struct ctcp_proc {
+	char comm[CTCP_COMM_LEN]; /* empty for CTCP_COMM_OTHER */
+	__u64 opened[CTCP_DIRECTIONS];
+	__u64 connect_failures[CTCP_FAIL_REASONS];
+};
+
+/* Listening sockets by network namespace and port: the command name their
+ * accepted connections are counted under. */
+struct ctcp_listen_key {
+	__u32 netns;
+	__u32 port;
+};
+struct ctcp_listen {
+	__u64 sock; /* the listener's id (state.bpf.c: sock_id()) */
+	__u32 comm;
+	__u32 pad;
 };
 
 #endif /* CGROUP_TCP_H */

@@ -29,7 +29,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, CTCP_MAX_PAIRS + 1);
-	__type(key, struct ctcp_pair_key);
+	__type(key, struct ctcp_slot_key);
 	__type(value, struct ctcp_peer);
 } ctcp_pairs SEC(".maps") __weak;
 
@@ -95,7 +95,7 @@ static __always_inline void peer_claimed(const struct sock *sk, struct ctcp_sock
  * overflow pair's when --peer.max-pairs pairs exist. */
 static __always_inline struct ctcp_peer *pair_of(__u32 slot, __u8 peer)
 {
-	struct ctcp_pair_key key = {.slot = slot, .peer = peer};
+	struct ctcp_slot_key key = {.slot = slot, .id = peer};
 	static const struct ctcp_peer zero;
 	struct ctcp_peer *v;
 
@@ -107,7 +107,7 @@ static __always_inline struct ctcp_peer *pair_of(__u32 slot, __u8 peer)
 	if (bpf_map_update_elem(&ctcp_pairs, &key, &zero, BPF_NOEXIST) == -E2BIG) {
 		count_stat(offsetof(struct ctcp_stats, pairs_full) / sizeof(__u64));
 		key.slot = CTCP_PAIR_OVERFLOW;
-		key.peer = 0;
+		key.id = 0;
 	}
 	return bpf_map_lookup_elem(&ctcp_pairs, &key);
 }

@@ -6,6 +6,7 @@
  * comes in two variants that keep the per-socket state differently; the
  * loader loads the one the kernel can take. */
 #include "peers.bpf.h"
+#include "procs.bpf.h"
 
 #define EEXIST 17
 
@@ -235,8 +236,10 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 	fresh = !st && newstate != TCP_CLOSE;
 	if (fresh)
 		st = hashed ? sock_insert(id) : sock_claim(b, id, free);
-	if (st && (birth || fresh))
+	if (st && (birth || fresh)) {
 		peer_claimed(sk, st, newstate, birth);
+		proc_claimed(sk, st, slot, newstate, id);
+	}
 	if (st)
 		gauge_move(c, slot, st, newstate);
 	if (st && peer_event(oldstate, newstate))
@@ -258,6 +261,9 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 		on_established(sk, c, st, pr, CTCP_INBOUND);
 	else if (newstate == TCP_CLOSE)
 		on_close(sk, c, st, pr, oldstate);
+	if (st)
+		proc_state(sk, st, slot, oldstate, newstate,
+			   oldstate == TCP_SYN_SENT ? fail_reason(sk->sk_err) : 0, id);
 	/* Last: the entry is free from here. */
 	if (w >= 0 && newstate == TCP_CLOSE) {
 		if (hashed)
@@ -311,8 +317,10 @@ static __always_inline int census(struct bpf_iter__tcp *ctx, const bool hashed)
 	if (!c)
 		return 0;
 	st = hashed ? sock_insert(id) : sock_claim(b, id, free);
-	if (st)
+	if (st) {
 		peer_claimed((struct sock *)tp, st, state, false);
+		st->comm = CTCP_COMM_OTHER; /* its process is not known here */
+	}
 	if (st)
 		gauge_move(c, slot, st, state);
 	return 0;

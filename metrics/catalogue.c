@@ -42,6 +42,11 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define TCP_STATE(n) (n) /* the kernel's TCP state numbers */
 
+const char *const pair_labels[ROW_KINDS] = {
+    [ROWS_PEER] = PEER_LABEL,
+    [ROWS_PROCESS] = COMM_LABEL,
+};
+
 const char *const identity_labels[IDENTITY_LABELS] = {"container_id", "pod_uid", "namespace", "pod",
 						      "container"};
 
@@ -89,7 +94,8 @@ static const struct hist_spec bytes = {.unit_log2 = 0, .sum_divisor = 1, .first 
 #define COUNTER(field) .type = FAMILY_COUNTER, .offset = CONN(field), .stride = U64_SIZE
 #define PEER(field)    offsetof(struct cgroup_values, peer.field)
 #define PEER_COUNTER(field)                                                                        \
-	.type = FAMILY_COUNTER, .offset = PEER(field), .stride = U64_SIZE, .peer = true
+	.type = FAMILY_COUNTER, .offset = PEER(field), .stride = U64_SIZE, .rows = ROWS_PEER
+#define PROC(field) offsetof(struct cgroup_values, proc.field)
 #define LABELED(label_name, label_set)                                                             \
 	.label = label_name, .label_values = label_set, .values = ARRAY_LEN(label_set)
 
@@ -270,7 +276,7 @@ const struct family cgroup_families[] = {
 	.offset = PEER(handshake),
 	.stride = HIST_SIZE,
 	.hist = &fine_time,
-	.peer = true,
+	.rows = ROWS_PEER,
 	.help = "TCP handshake time with peers of the group, both directions, measured as "
 		"cgroup_tcp_handshake_duration_seconds. Its _count equals the sum of "
 		"cgroup_tcp_peer_connections_opened_total.",
@@ -283,10 +289,33 @@ const struct family cgroup_families[] = {
 	.offset = PEER(rtt),
 	.stride = HIST_SIZE,
 	.hist = &fine_time,
-	.peer = true,
+	.rows = ROWS_PEER,
 	.help = "Smoothed RTT of the cgroup's TCP connections with peers of the group, sampled "
 		"when a connection receives its first segment of a new second and when it "
 		"closes.",
+    },
+    /* Per (cgroup, command name) pair, with --process.attribution. */
+    {
+	.name = "cgroup_tcp_process_connections_opened",
+	.type = FAMILY_COUNTER,
+	.offset = PROC(opened),
+	.stride = U64_SIZE,
+	.rows = ROWS_PROCESS,
+	LABELED("direction", directions),
+	.help = "TCP handshakes completed by sockets of the cgroup, by the command name of the "
+		"process that connected (outbound) or listened (inbound); comm=\"(other)\" holds "
+		"names past --process.max-per-cgroup and listeners older than the exporter.",
+    },
+    {
+	.name = "cgroup_tcp_process_connect_failures",
+	.type = FAMILY_COUNTER,
+	.offset = PROC(connect_failures),
+	.stride = U64_SIZE,
+	.rows = ROWS_PROCESS,
+	LABELED("reason", fail_reasons),
+	.help = "Outbound TCP handshakes of the cgroup that ended in CLOSE, by the command name "
+		"of the process that connected and the reason, as "
+		"cgroup_tcp_connect_failures_total.",
     },
 };
 const size_t cgroup_families_len = ARRAY_LEN(cgroup_families);

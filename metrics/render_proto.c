@@ -157,9 +157,10 @@ static void row_labels(struct metric_msg *m, const char *text, size_t len, struc
 				   !memcmp(text, CGROUP_LABEL, strlen(CGROUP_LABEL))
 			       ? CGROUP_LABEL
 			       : NULL;
-		if (!names[n] && (size_t)(eq - text) == strlen(PEER_LABEL) &&
-		    !memcmp(text, PEER_LABEL, strlen(PEER_LABEL)))
-			names[n] = PEER_LABEL;
+		for (unsigned int k = 0; !names[n] && k < ROW_KINDS; k++)
+			if (pair_labels[k] && (size_t)(eq - text) == strlen(pair_labels[k]) &&
+			    !memcmp(text, pair_labels[k], strlen(pair_labels[k])))
+				names[n] = pair_labels[k];
 		for (unsigned int l = 0; !names[n] && l < IDENTITY_LABELS; l++)
 			if ((size_t)(eq - text) == strlen(identity_labels[l]) &&
 			    !memcmp(text, identity_labels[l], (size_t)(eq - text)))

@@ -46,6 +46,9 @@ struct config {
 	 * peer group) pairs tracked in the kernel (0: none). */
 	const char *peer_config_file;
 	unsigned int max_pairs;
+	/* --process.attribution, and the command names per cgroup. */
+	bool process_attribution;
+	unsigned int max_per_cgroup;
 	/* What main loaded: the peer groups' names. */
 	const struct peer_groups *peers;
 	const char *telemetry_path;

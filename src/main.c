@@ -132,13 +132,9 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	capacity = (struct loader_capacity){cfg.max_cgroups,
-					    cfg.max_per_cpu,
-					    cfg.max_sockets,
-					    cfg.max_pairs,
-					    peer_keys,
-					    peer_rules,
-					    npeer};
+	capacity = (struct loader_capacity){
+	    cfg.max_cgroups, cfg.max_per_cpu, cfg.max_sockets,	       cfg.max_pairs,	  peer_keys,
+	    peer_rules,	     npeer,	      cfg.process_attribution, cfg.max_per_cgroup};
 	if (http_listen(&http, &cfg) || loader_start(&loader, &capacity))
 		goto cleanup;
 	cgroups = open_cgroups(&loader);

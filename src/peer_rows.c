@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Peer rows: pairs joined to their cgroups' names. */
+/* Pair rows: pairs joined to their cgroups' names. */
 #include "peer_rows.h"
 
 #include <stdlib.h>
@@ -8,6 +8,8 @@
 
 /* Shown for the pairs beyond --peer.max-pairs, in both labels. */
 static const char overflow[] = "(overflow)";
+/* The command names beyond --process.max-per-cgroup. */
+static const char other_comm[] = "(other)";
 
 struct peer_row {
 	const struct cgroup_row *row;
@@ -23,8 +25,23 @@ static int peer_row_cmp(const void *a, const void *b)
 	return d ? d : strcmp(x->peer, y->peer);
 }
 
-int peer_rows_snapshot(const struct collector *c, const struct cgroup_row *rows, size_t nrows,
-		       const struct pair_values *pairs, const struct peer_groups *g,
+/* The label value of pair i: its group's name, or its command name. */
+static const char *pair_name(const struct pair_values *pairs, const struct pair_kind *kind,
+			     size_t i)
+{
+	const struct ctcp_slot_key *k = &pairs->keys[i];
+	struct ctcp_proc *p;
+
+	if (kind->groups)
+		return k->id < kind->groups->ngroups ? kind->groups->names[k->id]
+						     : kind->groups->names[CTCP_PEER_OTHER];
+	p = (struct ctcp_proc *)(void *)(pairs->values + i * pairs->value_size);
+	p->comm[CTCP_COMM_LEN - 1] = '\0';
+	return k->id == CTCP_COMM_OTHER || !p->comm[0] ? other_comm : p->comm;
+}
+
+int pair_rows_snapshot(const struct collector *c, const struct cgroup_row *rows, size_t nrows,
+		       const struct pair_values *pairs, const struct pair_kind *kind,
 		       struct snapshot *out)
 {
 	static const struct cgroup_row overflow_row = {.cgroup = overflow};
@@ -40,7 +57,7 @@ int peer_rows_snapshot(const struct collector *c, const struct cgroup_row *rows,
 	for (size_t r = 0; r < nrows; r++)
 		row_of[rows[r].sample] = r + 1;
 	for (size_t i = 0; i < pairs->n; i++) {
-		const struct ctcp_pair_key *k = &pairs->keys[i];
+		const struct ctcp_slot_key *k = &pairs->keys[i];
 		__u32 sample = k->slot < c->slots_end ? c->sample_of_slot[k->slot] : 0;
 
 		if (k->slot == CTCP_PAIR_OVERFLOW) {
@@ -50,22 +67,23 @@ int peer_rows_snapshot(const struct collector *c, const struct cgroup_row *rows,
 		/* A freed slot's pairs wait for its recycling. */
 		if (!sample || !row_of[sample - 1])
 			continue;
-		prows[n++] = (struct peer_row){
-		    &rows[row_of[sample - 1] - 1],
-		    k->peer < g->ngroups ? g->names[k->peer] : g->names[CTCP_PEER_OTHER], i};
+		prows[n++] =
+		    (struct peer_row){&rows[row_of[sample - 1] - 1], pair_name(pairs, kind, i), i};
 	}
 	qsort(prows, n, sizeof(*prows), peer_row_cmp);
 	for (size_t i = 0; i < n; i = next) {
 		memset(sum, 0, sizeof(*sum));
 		for (next = i; next < n && !peer_row_cmp(&prows[next], &prows[i]); next++) {
 			const __u64 *v =
-			    (const __u64 *)(const void *)&pairs->values[prows[next].pair];
-			__u64 *to = (__u64 *)(void *)&sum->peer;
+			    (const __u64 *)(const void *)(pairs->values +
+							  prows[next].pair * pairs->value_size);
+			__u64 *to = (__u64 *)(void *)((char *)sum + kind->offset);
 
-			for (size_t w = 0; w < sizeof(sum->peer) / sizeof(__u64); w++)
+			for (size_t w = kind->skip / sizeof(__u64); w < kind->size / sizeof(__u64);
+			     w++)
 				to[w] += v[w];
 		}
-		if (snapshot_add_peer(out, prows[i].row->cgroup, &prows[i].row->labels,
+		if (snapshot_add_pair(out, prows[i].row->cgroup, &prows[i].row->labels, kind->label,
 				      prows[i].peer, sum))
 			goto out;
 	}

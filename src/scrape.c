@@ -33,6 +33,7 @@ int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups 
 	pthread_mutex_init(&s->lock, NULL);
 	loader_maps(loader, &maps);
 	s->pairs_fd = maps.pairs_fd;
+	s->procs_fd = maps.procs_fd;
 	s->peers = cfg->peers;
 	if (kubelet_init(&s->kubelet, cfg->kubelet_log_dir) ||
 	    lifecycle_init(&s->lifecycle, loader_removed_fd(loader), &maps))
@@ -44,6 +45,7 @@ void scraper_free(struct scraper *s)
 {
 	collector_free(&s->collector);
 	pair_values_free(&s->pairs);
+	pair_values_free(&s->procs);
 	kubelet_free(&s->kubelet);
 	lifecycle_free(&s->lifecycle);
 	free(s->rows);
@@ -147,16 +149,34 @@ static int name_rows(struct scraper *s, struct snapshot *out)
 }
 
 /* After name_rows: s->rows are the named rows, sorted. */
-static int name_pairs(struct scraper *s, size_t nrows, struct snapshot *out)
+static int name_pairs(struct scraper *s, int fd, const char *map, struct pair_values *v,
+		      const struct pair_kind *kind, struct snapshot *out)
 {
-	int err = peer_maps_read(s->pairs_fd, &s->pairs);
+	int err = slot_pairs_read(fd, kind->size, v);
 
 	if (err) {
-		log_error("cannot read the BPF map ctcp_pairs: %s", strerror(-err));
+		log_error("cannot read the BPF map %s: %s", map, strerror(-err));
 		return err;
 	}
-	return peer_rows_snapshot(&s->collector, s->rows, nrows, &s->pairs, s->peers, out) ? -ENOMEM
-											   : 0;
+	return pair_rows_snapshot(&s->collector, s->rows, s->nrows, v, kind, out) ? -ENOMEM : 0;
+}
+
+static int name_all_pairs(struct scraper *s, struct scrape *out)
+{
+	const struct pair_kind peers = {PEER_LABEL, offsetof(struct cgroup_values, peer),
+					sizeof(struct ctcp_peer), 0, s->peers};
+	const struct pair_kind procs = {COMM_LABEL, offsetof(struct cgroup_values, proc),
+					sizeof(struct ctcp_proc),
+					offsetof(struct ctcp_proc, opened), NULL};
+	int err = 0;
+
+	if (out->on[ROWS_PEER])
+		err = name_pairs(s, s->pairs_fd, "ctcp_pairs", &s->pairs, &peers,
+				 &out->pair_rows[ROWS_PEER]);
+	if (!err && out->on[ROWS_PROCESS])
+		err = name_pairs(s, s->procs_fd, "ctcp_procs", &s->procs, &procs,
+				 &out->pair_rows[ROWS_PROCESS]);
+	return err;
 }
 
 static double seconds_since(const struct timespec *start)
@@ -191,8 +211,11 @@ int scraper_take(struct scraper *s, enum exposition_format format, struct scrape
 
 	memset(out, 0, sizeof(*out));
 	snapshot_init(&out->rows);
-	snapshot_init(&out->peer_rows);
-	out->peers_on = s->pairs_fd >= 0 && s->peers;
+	for (int k = 0; k < ROW_KINDS; k++)
+		snapshot_init(&out->pair_rows[k]);
+	out->on[ROWS_CGROUP] = true;
+	out->on[ROWS_PEER] = s->pairs_fd >= 0 && s->peers;
+	out->on[ROWS_PROCESS] = s->procs_fd >= 0;
 	out->opts = (struct render_options){.format = format, .bucket_step = s->bucket_step};
 	out->self_metrics = s->self_metrics;
 	pthread_mutex_lock(&s->lock);
@@ -203,8 +226,8 @@ int scraper_take(struct scraper *s, enum exposition_format format, struct scrape
 		lifecycle_check_returns(&s->lifecycle, &s->collector);
 		err = name_rows(s, &out->rows);
 	}
-	if (!err && out->peers_on)
-		err = name_pairs(s, s->nrows, &out->peer_rows);
+	if (!err)
+		err = name_all_pairs(s, out);
 	if (!err) {
 		self_values(s, &out->self);
 		/* The snapshot holds copies of the names it shows. */
@@ -223,7 +246,8 @@ int scraper_take(struct scraper *s, enum exposition_format format, struct scrape
 void scrape_free(struct scrape *sc)
 {
 	snapshot_free(&sc->rows);
-	snapshot_free(&sc->peer_rows);
+	for (int k = 0; k < ROW_KINDS; k++)
+		snapshot_free(&sc->pair_rows[k]);
 }
 
 void scraper_finished(struct scraper *s, double seconds)

@@ -38,10 +38,10 @@ struct scraper {
 	const struct cgroup_filter *filter;
 	struct kubelet kubelet;
 	struct lifecycle lifecycle;
-	/* The pairs read at the last scrape (pairs_fd < 0: no peer groups),
-	 * and the groups' names. */
-	int pairs_fd;
-	struct pair_values pairs;
+	/* The pairs read at the last scrape (pairs_fd < 0: no peer groups;
+	 * procs_fd < 0: no process attribution), and the groups' names. */
+	int pairs_fd, procs_fd;
+	struct pair_values pairs, procs;
 	const struct peer_groups *peers;
 	size_t excluded; /* cgroups the filters hid at the last scrape */
 	unsigned int bucket_step;
@@ -54,9 +54,10 @@ struct scraper {
  * response that renders it. */
 struct scrape {
 	struct snapshot rows;
-	/* The (cgroup, peer group) pairs' rows, when peer groups are on. */
-	struct snapshot peer_rows;
-	bool peers_on;
+	/* The rows of each kind (catalogue.h: enum row_kind; the cgroups'
+	 * are `rows`), and which kinds are on. */
+	struct snapshot pair_rows[ROW_KINDS];
+	bool on[ROW_KINDS];
 	struct render_options opts;
 	bool self_metrics;
 	struct self_sources self;

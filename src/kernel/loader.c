@@ -108,6 +108,13 @@ static int set_capacity(struct loader *l, const struct loader_capacity *cap)
 	bpf_map__set_max_entries(skel->maps.ctcp_pairs, cap->pairs + 1);
 	bpf_map__set_max_entries(skel->maps.ctcp_peer_trie, cap->npeer ? (__u32)cap->npeer : 1);
 	skel->rodata->ctcp_peers_on = cap->pairs > 0;
+	/* Each slot's names and its "(other)". */
+	bpf_map__set_max_entries(skel->maps.ctcp_procs,
+				 cap->processes ? nslots * (cap->comms + 1) : 1);
+	bpf_map__set_max_entries(skel->maps.ctcp_comm_count, nslots);
+	bpf_map__set_max_entries(skel->maps.ctcp_listens, cap->processes ? CTCP_MAX_LISTENS : 1);
+	skel->rodata->ctcp_process_on = cap->processes;
+	skel->rodata->ctcp_comm_max = cap->comms;
 	return 0;
 }
 
@@ -370,6 +377,9 @@ void loader_maps(const struct loader *l, struct kernel_maps *out)
 	out->slot_epoch = &l->skel->data->ctcp_slot_epoch;
 	out->nslots = l->skel->rodata->ctcp_nslots;
 	out->pairs_fd = l->skel->rodata->ctcp_peers_on ? bpf_map__fd(l->skel->maps.ctcp_pairs) : -1;
+	out->procs_fd =
+	    l->skel->rodata->ctcp_process_on ? bpf_map__fd(l->skel->maps.ctcp_procs) : -1;
+	out->comm_count_fd = bpf_map__fd(l->skel->maps.ctcp_comm_count);
 }
 
 unsigned int loader_map_capacity(const struct loader *l, int index)

@@ -37,6 +37,9 @@ struct loader_capacity {
 	const struct ctcp_peer_key *peer_keys;
 	const struct ctcp_peer_rule *peer_rules;
 	size_t npeer;
+	/* --process.attribution, and the names kept apart per cgroup. */
+	bool processes;
+	unsigned int comms;
 };
 
 /* 0 on success; otherwise the reason was logged and everything undone. */

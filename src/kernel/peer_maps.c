@@ -11,7 +11,7 @@
 int peer_maps_fill(const struct kernel_maps *maps, int trie_fd, const struct ctcp_peer_key *keys,
 		   const struct ctcp_peer_rule *rules, size_t n)
 {
-	struct ctcp_pair_key overflow = {.slot = CTCP_PAIR_OVERFLOW, .peer = 0};
+	struct ctcp_slot_key overflow = {.slot = CTCP_PAIR_OVERFLOW, .id = 0};
 	static const struct ctcp_peer zero;
 
 	for (size_t i = 0; i < n; i++)
@@ -31,9 +31,9 @@ static bool listed(__u32 slot, const __u32 *slots, size_t n)
 	return false;
 }
 
-void peer_maps_free_slots(int pairs_fd, const __u32 *slots, size_t n)
+static void free_keys(int pairs_fd, const __u32 *slots, size_t n)
 {
-	struct ctcp_pair_key key, next;
+	struct ctcp_slot_key key, next;
 	bool first = true;
 
 	if (pairs_fd < 0 || !n)
@@ -50,13 +50,13 @@ void peer_maps_free_slots(int pairs_fd, const __u32 *slots, size_t n)
 
 static int grow(struct pair_values *v, size_t cap)
 {
-	struct ctcp_pair_key *keys = realloc(v->keys, cap * sizeof(*keys));
-	struct ctcp_peer *values;
+	struct ctcp_slot_key *keys = realloc(v->keys, cap * sizeof(*keys));
+	char *values;
 
 	if (!keys)
 		return -ENOMEM;
 	v->keys = keys;
-	values = realloc(v->values, cap * sizeof(*values));
+	values = realloc(v->values, cap * v->value_size);
 	if (!values)
 		return -ENOMEM;
 	v->values = values;
@@ -64,13 +64,24 @@ static int grow(struct pair_values *v, size_t cap)
 	return 0;
 }
 
-int peer_maps_read(int pairs_fd, struct pair_values *v)
+void slot_pairs_free(const struct kernel_maps *maps, const __u32 *slots, size_t n)
+{
+	__u64 zero = 0;
+
+	free_keys(maps->pairs_fd, slots, n);
+	free_keys(maps->procs_fd, slots, n);
+	for (size_t i = 0; maps->procs_fd >= 0 && i < n; i++)
+		bpf_map_update_elem(maps->comm_count_fd, &slots[i], &zero, BPF_ANY);
+}
+
+int slot_pairs_read(int fd, size_t value_size, struct pair_values *v)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct ctcp_pair_key token;
+	struct ctcp_slot_key token;
 	bool first = true;
 
 	v->n = 0;
+	v->value_size = value_size;
 	if (!v->cap && grow(v, 256))
 		return -ENOMEM;
 	for (;;) {
@@ -80,8 +91,8 @@ int peer_maps_read(int pairs_fd, struct pair_values *v)
 		if (v->cap - v->n < 64 && grow(v, v->cap * 2))
 			return -ENOMEM;
 		count = (__u32)(v->cap - v->n);
-		err = bpf_map_lookup_batch(pairs_fd, first ? NULL : &token, &token, v->keys + v->n,
-					   v->values + v->n, &count, &opts);
+		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, v->keys + v->n,
+					   v->values + v->n * value_size, &count, &opts);
 		err = err ? -errno : 0;
 		/* A hash bucket larger than the room left: more room, again. */
 		if (err == -ENOSPC) {

@@ -13,20 +13,22 @@
 /* 0 or a negative errno. */
 int peer_maps_fill(const struct kernel_maps *maps, int trie_fd, const struct ctcp_peer_key *keys,
 		   const struct ctcp_peer_rule *rules, size_t n);
-/* Deletes every pair of the n slots: the slots' next owners start with
+/* Deletes every (slot, peer group) and (slot, command name) pair of the n
+ * slots, and zeroes their name counts: the slots' next owners start with
  * none. */
-void peer_maps_free_slots(int pairs_fd, const __u32 *slots, size_t n);
+void slot_pairs_free(const struct kernel_maps *maps, const __u32 *slots, size_t n);
 
-/* Every pair's values, as read at one scrape. */
+/* Every pair's values of one map, as read at one scrape: value i at
+ * values + i * value_size. */
 struct pair_values {
-	struct ctcp_pair_key *keys;
-	struct ctcp_peer *values;
-	size_t n, cap;
+	struct ctcp_slot_key *keys;
+	char *values;
+	size_t value_size, n, cap;
 };
 
-/* Reads every pair into v (batched lookups, Linux 5.6+); 0 or a negative
- * errno. */
-int peer_maps_read(int pairs_fd, struct pair_values *v);
+/* Reads every pair of a map whose values have value_size bytes into v
+ * (batched lookups, Linux 5.6+); 0 or a negative errno. */
+int slot_pairs_read(int fd, size_t value_size, struct pair_values *v);
 void pair_values_free(struct pair_values *v);
 
 #endif /* PEER_MAPS_H */

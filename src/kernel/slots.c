@@ -124,7 +124,7 @@ void slots_recycle(struct slots *s)
 	}
 	s->nfreed = kept;
 	/* Their pairs go too, before another cgroup can take them. */
-	peer_maps_free_slots(s->maps.pairs_fd, s->ready, nready);
+	slot_pairs_free(&s->maps, s->ready, nready);
 	for (size_t i = 0; i < nready; i++)
 		bpf_map_update_elem(s->maps.free_slots_fd, NULL, &s->ready[i], BPF_ANY);
 }

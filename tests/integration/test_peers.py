@@ -285,7 +285,7 @@ class PeerGroupsTest(unittest.TestCase):
         self.assertGreaterEqual(full, overflow, f"{PAIRS_FULL} vs the overflow's opened")
 
     def test_5_pairs_freed_with_their_cgroup(self):
-        """Last (by name): once `local` is removed, its pair series leave
+        """Once `local` is removed, its pair series leave
         the scrape with its other series, and its slot's pairs leave the
         kernel map before the slot is handed to another cgroup."""
         maps = harness.held_bpf_maps(self.exporter.proc.pid)
@@ -306,7 +306,54 @@ class PeerGroupsTest(unittest.TestCase):
                                 "cgroup_tcp_exporter_map_entries", map="ctcp_pairs")
         self.assertGreaterEqual(entries, 1, "ctcp_pairs entries (the overflow pair at least)")
 
-    def test_4_bad_config(self):
+    def test_4_process_names(self):
+        """--process.attribution: two programs that connect and one that
+        listens, all in one cgroup, each counted under its own command name
+        (accepted connections under the listener's); with
+        --process.max-per-cgroup=2 the third name goes to comm="(other)"."""
+        duo = self.parent.child("duo")
+        exporters = {limit: harness.Exporter(self.binary, args=[
+            "--process.attribution", f"--process.max-per-cgroup={limit}"]) for limit in (8, 2)}
+        for e in exporters.values():
+            e.start(ready_timeout=15)
+            self.addCleanup(e.close)
+        server = harness.Workload(duo, self.ns_a, "server", "--listen", f"[::]:{PORT2}",
+                                  "--accepts", 5, "--bytes", K, "--comm", "alpha-srv",
+                                  script=WORKLOAD)
+        server.wait_for_line("ready", timeout=5)
+        for comm, n, refused in (("beta-cli", 3, 2), ("gamma-cli", 2, 0)):
+            c = harness.Workload(duo, self.ns_a, "client", "--plan", f"127.0.0.1 {PORT2} {n}",
+                                 "--refused", f"127.0.0.1 {CLOSED_PORT} {refused}",
+                                 "--bytes", K, "--comm", comm, script=WORKLOAD)
+            summary = c.finish(timeout=20)
+            self.assertEqual((summary["ok"], summary["refused"], summary["errors"]),
+                             (n, refused, []), comm)
+        server.finish(timeout=10)
+        blank = {"out": 0, "in": 0, "refused": 0}
+        named = {"alpha-srv": dict(blank, **{"in": 5}),
+                 "beta-cli": dict(blank, out=3, refused=2),
+                 "gamma-cli": dict(blank, out=2)}
+        want = {8: named,
+                2: {"alpha-srv": named["alpha-srv"], "beta-cli": named["beta-cli"],
+                    "(other)": named["gamma-cli"]}}
+
+        def observed(scrape):
+            samples = harness.parse_samples(scrape.body)
+            comms = {l["comm"] for n, l, _ in samples
+                     if n.startswith("cgroup_tcp_process_") and l["cgroup"] == duo.label}
+            return {c: {"out": harness.value(samples, "cgroup_tcp_process_connections_opened_total",
+                                             cgroup=duo.label, comm=c, direction="outbound"),
+                        "in": harness.value(samples, "cgroup_tcp_process_connections_opened_total",
+                                            cgroup=duo.label, comm=c, direction="inbound"),
+                        "refused": harness.value(samples,
+                                                 "cgroup_tcp_process_connect_failures_total",
+                                                 cgroup=duo.label, comm=c, reason="refused")}
+                    for c in comms}
+        for limit, e in exporters.items():
+            scrape = self.wait_for(e, lambda s: observed(s) == want[limit])
+            self.assertEqual(observed(scrape), want[limit], f"--process.max-per-cgroup={limit}")
+
+    def test_6_bad_config(self):
         """A bad file: one line on stderr naming the file and the line,
         exit status 1, nothing loaded."""
         cases = {"groups:\n  lab: {cidrs: [10.77.0.0/33]}\n":

@@ -8,9 +8,13 @@ addresses, each connection sending and receiving a known number of bytes.
   workload_peers.py client --plan 'ADDR PORT COUNT;...' --bytes K
                            [--refused 'ADDR PORT COUNT;...']
 
+--comm NAME renames the process (its command name, as the kernel shows
+it) before it listens or connects.
+
 The server prints "ready" once listening, echoes K bytes on each accepted
 connection and exits after N. Both end with a JSON summary line."""
 
+import ctypes
 import os
 import selectors
 import socket
@@ -99,6 +103,13 @@ def client(args):
     return {"ok": ok, "refused": refused, "errors": errors}
 
 
+def rename(name):
+    """PR_SET_NAME: the command name the kernel reports for this process."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(15, name.encode(), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NAME)")
+
+
 ROLES = {"server": server, "client": client}
 
 if __name__ == "__main__":
@@ -108,4 +119,6 @@ if __name__ == "__main__":
     parser.add_argument("--bytes", type=int, default=1000)
     parser.add_argument("--plan", default="")
     parser.add_argument("--refused", default="")
-    sys.exit(roles.main(parser, ROLES, sys.argv[1:]))
+    parser.add_argument("--comm", default="")
+    comm = parser.parse_known_args()[0].comm
+    sys.exit(roles.main(parser, ROLES, sys.argv[1:], before=(lambda: rename(comm)) if comm else None))
