@@ -9,6 +9,7 @@
 #include <string.h>
 #include <yaml.h>
 #include "small_file.h"
+#include "yaml_error.h"
 
 struct parser {
 	yaml_document_t *doc;
@@ -19,20 +20,11 @@ struct parser {
 
 static int fail(struct parser *p, const yaml_node_t *node, const char *fmt, ...)
 {
-	size_t n = 0;
 	va_list ap;
 
-	if (node)
-		n = (size_t)snprintf(p->err, p->errlen, "line %zu: ", node->start_mark.line + 1);
-	if (n >= p->errlen)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	yaml_error(p->err, p->errlen, node, fmt, ap);
 	va_end(ap);
-	/* One line, whatever the file held. */
-	for (char *c = p->err; *c; c++)
-		if ((unsigned char)*c < ' ' || *c == 0x7f)
-			*c = '?';
 	return -1;
 }
 

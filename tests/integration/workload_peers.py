@@ -44,16 +44,6 @@ def plan(text):
     return out
 
 
-def receive(conn, n):
-    got = 0
-    while got < n:
-        chunk = conn.recv(min(65536, n - got))
-        if not chunk:
-            break
-        got += len(chunk)
-    return got
-
-
 def server(args):
     sel = selectors.DefaultSelector()
     for family, host, port in endpoints(args.listen):
@@ -71,10 +61,10 @@ def server(args):
             conn, _ = key.fileobj.accept()
             accepted += 1
             with conn:
-                got = receive(conn, args.bytes)
+                got = roles.recv_exactly(conn, args.bytes)
                 conn.sendall(b"s" * got)
                 echoed += got
-                receive(conn, 1)   # the client closes first
+                roles.recv_exactly(conn, 1)   # the client closes first
     return {"accepted": accepted, "bytes": echoed}
 
 
@@ -87,7 +77,7 @@ def client(args):
             try:
                 with socket.create_connection((addr, port), timeout=5) as c:
                     c.sendall(b"c" * args.bytes)
-                    if receive(c, args.bytes) == args.bytes:
+                    if roles.recv_exactly(c, args.bytes) == args.bytes:
                         ok += 1
                     else:
                         errors.append(f"{addr}:{port}: short echo")
