@@ -349,11 +349,9 @@ const struct family exporter_families[SELF_FAMILIES] = {
 	 "CPU (an interrupt arrived while it ran); those events are missing from the metrics.",
 	 .label_names = LABELS("program")),
     SELF(SELF_MAP_ENTRIES, "cgroup_tcp_exporter_map_entries", FAMILY_GAUGE,
-	 "Entries in a per-cgroup BPF map (or in ctcp_pairs, of the (cgroup, peer group) pairs) at "
-	 "the last scrape.",
-	 .label_names = LABELS("map")),
+	 "Entries in a per-cgroup BPF map at the last scrape.", .label_names = LABELS("map")),
     SELF(SELF_MAP_CAPACITY, "cgroup_tcp_exporter_map_capacity", FAMILY_GAUGE,
-	 "Entries a per-cgroup BPF map (or ctcp_pairs) can hold.", .label_names = LABELS("map")),
+	 "Entries a per-cgroup BPF map can hold.", .label_names = LABELS("map")),
     SELF(SELF_MAP_FULL, "cgroup_tcp_exporter_map_full_events", FAMILY_COUNTER,
 	 "Events counted under cgroup=\"(overflow)\" because a per-cgroup map had no "
 	 "room for a new cgroup (see --cgroup.max)."),
@@ -364,6 +362,9 @@ const struct family exporter_families[SELF_FAMILIES] = {
     SELF(SELF_PAIRS_FULL, "cgroup_tcp_exporter_peer_pairs_full_events", FAMILY_COUNTER,
 	 "Events counted under cgroup=\"(overflow)\",peer=\"(overflow)\" because the kernel had "
 	 "no room for a new (cgroup, peer group) pair (see --peer.max-pairs)."),
+    SELF(SELF_PAIRS, "cgroup_tcp_exporter_peer_pairs", FAMILY_GAUGE,
+	 "(cgroup, peer group) pairs in the kernel at the last scrape, the overflow pair and pairs "
+	 "of freed cgroups not yet recycled included; at most --peer.max-pairs + 1."),
     SELF(SELF_REMOVED_LOST, "cgroup_tcp_exporter_cgroup_removals_lost", FAMILY_COUNTER,
 	 "cgroup removals the exporter could not queue (too many at once): those cgroups' "
 	 "entries stay until restart."),

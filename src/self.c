@@ -69,8 +69,7 @@ static void render_programs(struct buf *b, const struct loader *l, const struct 
 static void render_maps(struct buf *b, const struct self_sources *src,
 			const struct render_options *o)
 {
-	struct self_sample entries[VALUE_MAPS + 1], capacity[VALUE_MAPS + 1];
-	size_t n = VALUE_MAPS;
+	struct self_sample entries[VALUE_MAPS], capacity[VALUE_MAPS];
 
 	for (int i = 0; i < VALUE_MAPS; i++) {
 		entries[i] = (struct self_sample){.labels = {value_maps[i].name},
@@ -78,14 +77,10 @@ static void render_maps(struct buf *b, const struct self_sources *src,
 		capacity[i] = (struct self_sample){.labels = {value_maps[i].name},
 						   .value = loader_map_capacity(src->loader, i)};
 	}
-	if (src->pair_capacity) {
-		entries[n] = (struct self_sample){.labels = {"ctcp_pairs"},
-						  .value = (double)src->pair_entries};
-		capacity[n++] = (struct self_sample){.labels = {"ctcp_pairs"},
-						     .value = (double)src->pair_capacity};
-	}
-	render_self(b, &exporter_families[SELF_MAP_ENTRIES], entries, n, o);
-	render_self(b, &exporter_families[SELF_MAP_CAPACITY], capacity, n, o);
+	render_self(b, &exporter_families[SELF_MAP_ENTRIES], entries, VALUE_MAPS, o);
+	render_self(b, &exporter_families[SELF_MAP_CAPACITY], capacity, VALUE_MAPS, o);
+	if (src->pair_capacity)
+		one(b, SELF_PAIRS, (double)src->pair_entries, o);
 }
 
 static int count_open_fds(void)

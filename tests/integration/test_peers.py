@@ -279,6 +279,8 @@ class PeerGroupsTest(unittest.TestCase):
         harness.note(f"max-pairs 2: pairs shown {sorted(named)}; overflow opened "
                      f"{overflow:g}; pairs_full {full:g}; totals {t}")
         self.assertLessEqual(len(named), 2, "pairs shown by name")
+        self.assertLessEqual(harness.scalar(scrape.body, "cgroup_tcp_exporter_peer_pairs"), 3,
+                             "pairs in the kernel: two and the overflow pair")
         self.assertEqual((t["opened"], t["failures"]), (t["peer_opened"], t["peer_failures"]),
                          "per-cgroup and per-peer sums")
         self.assertGreater(overflow, 0, "overflow series")
@@ -302,9 +304,8 @@ class PeerGroupsTest(unittest.TestCase):
                     and all(k[0] != slot or slot in owners for k in pairs))
         scrape = harness.poll(self.exporter.scrape, gone, timeout=10, interval=0.5)
         self.assertTrue(gone(scrape), f"{label}'s series or slot {slot}'s pairs remain")
-        entries = harness.value(harness.parse_samples(scrape.body),
-                                "cgroup_tcp_exporter_map_entries", map="ctcp_pairs")
-        self.assertGreaterEqual(entries, 1, "ctcp_pairs entries (the overflow pair at least)")
+        pairs = harness.value(harness.parse_samples(scrape.body), "cgroup_tcp_exporter_peer_pairs")
+        self.assertGreaterEqual(pairs, 1, "pairs in the kernel (the overflow pair at least)")
 
     def test_4_process_names(self):
         """--process.attribution: two programs that connect and one that
