@@ -79,9 +79,12 @@ static __always_inline void peer_claimed(const struct sock *sk, struct ctcp_sock
 	st->peer = CTCP_PEER_OTHER;
 	st->peer_acked = 0;
 	st->peer_received = 0;
-	if (!ctcp_peers_on || newstate == TCP_LISTEN)
+	/* An accepted socket is born before the kernel copies the client's
+	 * address into it (5.10 to 6.12 at least): its group is found at
+	 * ESTABLISHED. */
+	if (!ctcp_peers_on || newstate == TCP_LISTEN || newstate == TCP_SYN_RECV)
 		return;
-	st->peer = peer_of(sk, newstate != TCP_SYN_RECV);
+	st->peer = peer_of(sk, true);
 	if (birth)
 		return;
 	tp = bpf_skc_to_tcp_sock((void *)sk);
@@ -129,6 +132,15 @@ static __always_inline void peer_bytes(struct ctcp_peer *pr, struct ctcp_sock *s
 		received--;
 	__sync_fetch_and_add(&pr->sent_bytes, acked);
 	__sync_fetch_and_add(&pr->received_bytes, received);
+}
+
+/* An accepted connection's group, by the client's address (its port says
+ * nothing), once the kernel has set it: at SYN_RECV -> ESTABLISHED. */
+static __always_inline void peer_accepted(const struct sock *sk, struct ctcp_sock *st, int oldstate,
+					  int newstate)
+{
+	if (ctcp_peers_on && oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED)
+		st->peer = peer_of(sk, false);
 }
 
 /* The state changes that add to a pair: handshakes done, connects failed,

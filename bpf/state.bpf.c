@@ -242,6 +242,8 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 	}
 	if (st)
 		gauge_move(c, slot, st, newstate);
+	if (st)
+		peer_accepted(sk, st, oldstate, newstate);
 	if (st && peer_event(oldstate, newstate))
 		pr = pair_of(slot, st->peer);
 	if (pr)
