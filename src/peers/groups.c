@@ -162,7 +162,8 @@ int peer_groups_add_cidr(struct peer_groups *g, unsigned int group, const char *
 		snprintf(err, errlen, "more than %d ports", CTCP_PEER_PORTS);
 		return -1;
 	}
-	memcpy(p.ports, ports, nports * sizeof(*ports));
+	if (nports)
+		memcpy(p.ports, ports, nports * sizeof(*ports));
 	for (size_t i = 0; i < g->nprefixes; i++) {
 		const struct peer_prefix *q = &g->prefixes[i];
 
