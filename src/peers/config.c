@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,13 @@ static const char *text_of(const yaml_node_t *node)
 	return (const char *)node->data.scalar.value;
 }
 
+/* A scalar whose text holds no NUL ("\0" in a quoted string), which
+ * would cut it short here. */
+static bool whole_scalar(const yaml_node_t *node)
+{
+	return node->type == YAML_SCALAR_NODE && strlen(text_of(node)) == node->data.scalar.length;
+}
+
 static const yaml_node_t *node_at(struct parser *p, int index)
 {
 	return yaml_document_get_node(p->doc, index);
@@ -50,7 +58,7 @@ static int each_item(struct parser *p, const yaml_node_t *list, const char *what
 	     i < list->data.sequence.items.top; i++) {
 		const yaml_node_t *item = node_at(p, *i);
 
-		if (item->type != YAML_SCALAR_NODE)
+		if (!whole_scalar(item))
 			return fail(p, item, "%s: want a list of plain values", what);
 		if (each(p, item, ctx))
 			return -1;
@@ -157,7 +165,7 @@ static int add_groups(struct parser *p, const yaml_node_t *root)
 	     kv < groups->data.mapping.pairs.top; kv++) {
 		const yaml_node_t *name = node_at(p, kv->key);
 
-		if (name->type != YAML_SCALAR_NODE)
+		if (!whole_scalar(name))
 			return fail(p, name, "groups: names must be strings");
 		if (add_group(p, name, node_at(p, kv->value)))
 			return -1;
@@ -173,7 +181,7 @@ int peer_config_parse(const char *text, size_t len, struct peer_groups *g, char 
 	yaml_parser_t y;
 	int rc;
 
-	if (strlen(text) != len)
+	if (memchr(text, '\0', len))
 		return fail(&p, NULL, "the file holds a NUL byte");
 	if (!yaml_parser_initialize(&y))
 		return fail(&p, NULL, "out of memory");

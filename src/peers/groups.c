@@ -240,6 +240,22 @@ unsigned int peer_rule_group(const struct ctcp_peer_rule *rule, uint16_t port)
 	return rule->group;
 }
 
+unsigned int peer_trie_group(const struct ctcp_peer_key *keys, const struct ctcp_peer_rule *rules,
+			     size_t n, const uint8_t addr[16], uint16_t port)
+{
+	const struct ctcp_peer_rule *best = NULL;
+	unsigned int best_len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!in_prefix(keys[i].addr, keys[i].prefixlen, addr) ||
+		    (best && keys[i].prefixlen < best_len))
+			continue;
+		best = &rules[i];
+		best_len = keys[i].prefixlen;
+	}
+	return best ? peer_rule_group(best, port) : CTCP_PEER_OTHER;
+}
+
 /* Whether prefix i is the first of its address and length. */
 static bool first_of_its_prefix(const struct peer_groups *g, size_t i)
 {

@@ -57,7 +57,12 @@ unsigned int peer_match(const struct peer_groups *g, const uint8_t addr[16], uin
  * ports under one prefix). */
 int peer_compile(const struct peer_groups *g, struct ctcp_peer_key **keys,
 		 struct ctcp_peer_rule **rules, size_t *n, char *err, size_t errlen);
-/* The trie's answer for an address, as the BPF program finds it: for tests. */
+/* The group of one trie entry's rule for a port, as the BPF program reads
+ * it (bpf/peers.bpf.h: peer_of). */
 unsigned int peer_rule_group(const struct ctcp_peer_rule *rule, uint16_t port);
+/* The trie's answer for an address, the longest of the n entries that
+ * holds it and then its rule, as the kernel finds it: for tests. */
+unsigned int peer_trie_group(const struct ctcp_peer_key *keys, const struct ctcp_peer_rule *rules,
+			     size_t n, const uint8_t addr[16], uint16_t port);
 
 #endif /* PEER_GROUPS_H */

@@ -108,28 +108,6 @@ static void test_longest_prefix_and_ports(void **state)
 	peer_groups_free(&g);
 }
 
-/* The trie's answer: the longest entry holding the address, then its
- * ports. */
-static unsigned int trie_group(const struct ctcp_peer_key *keys, const struct ctcp_peer_rule *rules,
-			       size_t n, const uint8_t addr[16], uint16_t port)
-{
-	const struct ctcp_peer_rule *best = NULL;
-	unsigned int best_len = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned int len = keys[i].prefixlen, whole = len / 8;
-
-		if (memcmp(keys[i].addr, addr, whole) ||
-		    (len % 8 && ((keys[i].addr[whole] ^ addr[whole]) & (0xff00 >> (len % 8)))))
-			continue;
-		if (!best || len >= best_len) {
-			best = &rules[i];
-			best_len = len;
-		}
-	}
-	return best ? peer_rule_group(best, port) : CTCP_PEER_OTHER;
-}
-
 static void test_trie_agrees(void **state)
 {
 	static const char *const addrs[] = {
@@ -153,7 +131,7 @@ static void test_trie_agrees(void **state)
 	for (size_t a = 0; a < sizeof(addrs) / sizeof(addrs[0]); a++) {
 		addr_of(addrs[a], addr);
 		for (size_t p = 0; p < sizeof(ports) / sizeof(ports[0]); p++)
-			assert_int_equal(trie_group(keys, rules, n, addr, ports[p]),
+			assert_int_equal(peer_trie_group(keys, rules, n, addr, ports[p]),
 					 peer_match(&g, addr, ports[p]));
 	}
 	/* And random ones near the prefixes. */
@@ -163,7 +141,7 @@ static void test_trie_agrees(void **state)
 		addr[15 - rand() % 4] ^= (uint8_t)rand();
 		uint16_t port = ports[rand() % 6];
 
-		assert_int_equal(trie_group(keys, rules, n, addr, port),
+		assert_int_equal(peer_trie_group(keys, rules, n, addr, port),
 				 peer_match(&g, addr, port));
 	}
 	free(keys);
@@ -210,6 +188,8 @@ static void test_bad_files(void **state)
 	refused("groups:\n  'a b': {cidrs: [10.0.0.0/8]}\n", "group name 'a b' must be");
 	refused("groups:\n  a: {cidrs: [10.0.0.0/8]\n", "bad YAML");
 	refused("groups: {}\ngroups: {}\n", "groups is set twice");
+	refused("groups:\n  a: {cidrs: [\"10.0.0.0/8\\0x\"]}\n",
+		"cidrs: want a list of plain values");
 }
 
 static void test_same_prefix_other_ports(void **state)
