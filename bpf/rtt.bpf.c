@@ -5,9 +5,11 @@
  * of a new second of the kernel's jiffies clock: tcp_probe runs before the
  * segment's ACK is processed, so tp->rcv_tstamp still holds the jiffies of
  * the previous ACK received. That is at most one sample per connection and
- * second, with no per-socket state to read or write (state.bpf.c adds one
- * sample when the connection leaves ESTABLISHED). The histogram weighs
- * connections, not packets. */
+ * second, with no per-socket state to read or write for the cgroup's
+ * sample (state.bpf.c adds one when the connection leaves ESTABLISHED); the
+ * peer group's sample, and the bytes since the last, read and write the
+ * socket's entry at that same rate. The histograms weigh connections, not
+ * packets. */
 #include "peers.bpf.h"
 
 /* Linux 6.2+: a free cast, where bpf_skc_to_tcp_sock() is a helper call
