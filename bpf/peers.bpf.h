@@ -116,19 +116,19 @@ static __always_inline struct ctcp_peer *pair_of(__u32 slot, __u8 peer)
 }
 
 /* The bytes the peer acked and sent since the last call, to its pair. The
- * kernel's counts are of sequence numbers: `fins` says both FINs are in
- * them, and are not payload. */
+ * kernel's counts are of sequence numbers: `fin_acked` and `fin_received`
+ * say our FIN and the peer's are in them, and are not payload. */
 static __always_inline void peer_bytes(struct ctcp_peer *pr, struct ctcp_sock *st,
-				       const struct tcp_sock *tp, bool fins)
+				       const struct tcp_sock *tp, bool fin_acked, bool fin_received)
 {
 	__u32 acked = (__u32)tp->bytes_acked - st->peer_acked;
 	__u32 received = (__u32)tp->bytes_received - st->peer_received;
 
 	st->peer_acked += acked;
 	st->peer_received += received;
-	if (fins && acked)
+	if (fin_acked && acked)
 		acked--;
-	if (fins && received)
+	if (fin_received && received)
 		received--;
 	__sync_fetch_and_add(&pr->sent_bytes, acked);
 	__sync_fetch_and_add(&pr->received_bytes, received);
@@ -162,7 +162,7 @@ static __always_inline void peer_rtt(struct ctcp_peer *pr, const struct tcp_sock
 /* A state change of a socket with a pair: its byte counts from ESTABLISHED
  * on (the SYN is acked by then, and is no payload); at CLOSE the last RTT
  * sample (none for a handshake that failed: srtt is 0) and the last bytes,
- * which after FIN_WAIT2, LAST_ACK or CLOSING follow both FINs. */
+ * without the FINs. */
 static __always_inline void peer_state(const struct sock *sk, struct ctcp_sock *st,
 				       struct ctcp_peer *pr, int oldstate, int newstate)
 {
@@ -175,9 +175,13 @@ static __always_inline void peer_state(const struct sock *sk, struct ctcp_sock *
 		st->peer_received = (__u32)tp->bytes_received;
 	} else if (newstate == TCP_CLOSE) {
 		peer_rtt(pr, tp);
+		/* Our FIN is acked once past FIN_WAIT1 and LAST_ACK; the
+		 * peer's is in from CLOSE_WAIT on (and ends FIN_WAIT2). */
 		peer_bytes(pr, st, tp,
 			   oldstate == TCP_FIN_WAIT2 || oldstate == TCP_LAST_ACK ||
-			       oldstate == TCP_CLOSING);
+			       oldstate == TCP_CLOSING,
+			   oldstate == TCP_FIN_WAIT2 || oldstate == TCP_LAST_ACK ||
+			       oldstate == TCP_CLOSING || oldstate == TCP_CLOSE_WAIT);
 	}
 }
 
@@ -196,7 +200,7 @@ static __always_inline void peer_sample(const struct sock *sk, __u32 slot,
 	if (!pr)
 		return;
 	peer_rtt(pr, tp);
-	peer_bytes(pr, st, tp, false);
+	peer_bytes(pr, st, tp, false, false);
 }
 
 /* Adds n to one counter of the socket's pair (by offset in struct
