@@ -157,6 +157,10 @@ struct ctcp_stats {
 	 * stay until the exporter restarts. lifecycle.bpf.c:
 	 * ctcp_cgroup_rmdir. */
 	__u64 removed_lost;
+	/* Events counted under the overflow pair because ctcp_pairs had no
+	 * room for a new (cgroup, peer group) pair: pair_of() in
+	 * bpf/peers.bpf.h. */
+	__u64 pairs_full;
 };
 
 /* The socket table: per-socket state in buckets of a few ways, found by a
@@ -186,7 +190,19 @@ struct ctcp_sock {
 	/* Established, close not yet counted: set by on_established(),
 	 * cleared by on_close() (ctcp_set_state). */
 	__u8 open;
-	__u8 pad;
+	/* The peer group of the remote address, found once when the entry
+	 * is taken: peer_claimed() (ctcp_set_state, ctcp_census). */
+	__u8 peer;
+	/* Low 32 bits of the connection's bytes acked and received that its
+	 * peer group was given: peer_bytes() (ctcp_set_state, ctcp_probe). */
+	__u32 peer_acked;
+	__u32 peer_received;
+	/* With --process.attribution: the hash of the command name the
+	 * connection is counted under (0: "(other)"), taken in process
+	 * context at the connect or the listen, or the listener's for an
+	 * accepted socket: proc_claimed() (ctcp_set_state). */
+	__u32 comm;
+	__u32 pad2;
 };
 
 /* The sockets' ids first, together, so that finding one reads a single
@@ -195,6 +211,90 @@ struct ctcp_sock {
 struct ctcp_sock_bucket {
 	__u64 id[CTCP_SOCKET_WAYS];
 	struct ctcp_sock way[CTCP_SOCKET_WAYS];
+};
+
+/* Peer groups: named sets of remote addresses (and ports), found once per
+ * connection in an LPM trie that user space fills at start
+ * (src/peers/groups.c compiles the rules). IPv4 addresses are keyed as
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d), so both families share one trie. */
+#define CTCP_PEER_OTHER	   0 /* no rule matched */
+#define CTCP_PEER_GROUPS   256
+#define CTCP_PEER_PORTS	   16
+#define CTCP_PEER_PREFIXES 16384
+
+struct ctcp_peer_key {
+	__u32 prefixlen; /* of addr, 0-128 */
+	__u8 addr[16];
+};
+
+/* What a remote address in the prefix belongs to: the group of ports[i] is
+ * port_group[i], of any other port `group`. */
+struct ctcp_peer_rule {
+	__u16 ports[CTCP_PEER_PORTS];
+	__u8 port_group[CTCP_PEER_PORTS];
+	__u8 nports;
+	__u8 group;
+	__u8 pad[6];
+};
+
+/* The key of the maps of (cgroup slot, something) pairs: ctcp_pairs
+ * (id: the peer group; the overflow pair, events of pairs beyond
+ * --peer.max-pairs, has slot CTCP_PAIR_OVERFLOW) and ctcp_procs (id: the
+ * command name's hash). */
+#define CTCP_PAIR_OVERFLOW 0xffffffffU
+#define CTCP_MAX_PAIRS	   4096
+struct ctcp_slot_key {
+	__u32 slot;
+	__u32 id;
+};
+
+/* A pair's values, shared by all CPUs (atomic adds). Written through
+ * pair_of() (bpf/peers.bpf.h). */
+struct ctcp_peer {
+	/* state.bpf.c: ctcp_set_state, on_established(). */
+	__u64 opened[CTCP_DIRECTIONS];
+	/* state.bpf.c: ctcp_set_state, on_close() at SYN_SENT -> CLOSE. */
+	__u64 connect_failures[CTCP_FAIL_REASONS];
+	/* errors.bpf.c: ctcp_retransmit, ctcp_reset_sent, ctcp_reset_received. */
+	__u64 retransmits;
+	__u64 resets_sent;
+	__u64 resets_received;
+	/* Bytes acked by the peer and received from it (TCP payload), added
+	 * at each RTT sample and at CLOSE: peer_bytes() (rtt.bpf.c:
+	 * ctcp_probe, state.bpf.c: ctcp_set_state). */
+	__u64 sent_bytes;
+	__u64 received_bytes;
+	/* As ctcp_conn.handshake, both directions. state.bpf.c:
+	 * on_established(). */
+	struct ctcp_hist handshake;
+	/* As the ctcp_rtt map: rtt_add() (rtt.bpf.c, state.bpf.c). */
+	struct ctcp_hist rtt;
+};
+
+/* Process attribution: per (cgroup slot, command name) values in
+ * ctcp_procs, at most ctcp_comm_max names a slot (ctcp_comm_count); the
+ * others share id CTCP_COMM_OTHER. Written by state.bpf.c: ctcp_set_state,
+ * through proc_state() (bpf/procs.bpf.h). */
+#define CTCP_COMM_LEN	 16
+#define CTCP_COMM_OTHER	 0
+#define CTCP_MAX_PROCS	 1024
+#define CTCP_MAX_LISTENS 65536
+struct ctcp_proc {
+	char comm[CTCP_COMM_LEN]; /* empty for CTCP_COMM_OTHER */
+	__u64 opened[CTCP_DIRECTIONS];
+	__u64 connect_failures[CTCP_FAIL_REASONS];
+};
+
+/* Listening sockets by network namespace and port: the command name their
+ * accepted connections are counted under. */
+struct ctcp_listen_key {
+	__u32 netns;
+	__u32 port;
+};
+struct ctcp_listen {
+	__u64 sock; /* the listener's id (state.bpf.c: sock_id()) */
+	__u32 comm;
+	__u32 pad;
 };
 
 #endif /* CGROUP_TCP_H */

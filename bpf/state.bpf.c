@@ -5,19 +5,8 @@
  * sockets in each state. Also the existing sockets' census at start. Each
  * comes in two variants that keep the per-socket state differently; the
  * loader loads the one the kernel can take. */
-#include "counters.bpf.h"
-
-/* The socket table of kernels without BPF compare-and-swap (before 5.12):
- * a preallocated hash keyed by the socket's id, whose insert with
- * BPF_NOEXIST gives an entry to one program only. About three times the
- * memory of ctcp_sockets and a hash lookup per state change; the loader
- * creates only one of the two. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CTCP_MAX_SOCKETS);
-	__type(key, __u64);
-	__type(value, struct ctcp_sock);
-} ctcp_sockets_hash SEC(".maps");
+#include "peers.bpf.h"
+#include "procs.bpf.h"
 
 #define EEXIST 17
 
@@ -63,48 +52,6 @@ static __always_inline __u32 state_slot(__u32 state)
 {
 	barrier_var(state);
 	return state & (CTCP_TCP_STATES - 1);
-}
-
-/* A number that names the socket while it lives: its address, as an
- * offset from a fixed one (the variant's socket table), because the
- * verifier lets a pointer become a number only as the difference of two
- * pointers. Never 0. */
-static __always_inline __u64 sock_id(const void *sk, const bool hashed)
-{
-	return (__u64)((long)sk - (hashed ? (long)&ctcp_sockets_hash : (long)&ctcp_sockets));
-}
-
-/* The socket's bucket in the socket table: Fibonacci hashing of its address
- * (slab objects are aligned, so the low bits say little). */
-static __always_inline struct ctcp_sock_bucket *bucket_of(__u64 id)
-{
-	__u32 i = (__u32)((id * 0x9e3779b97f4a7c15ULL) >> 32) & ctcp_socket_bucket_mask;
-
-	return bpf_map_lookup_elem(&ctcp_sockets, &i);
-}
-
-/* A way index the verifier can see is in bounds (see state_slot). */
-static __always_inline __u32 way_at(int w)
-{
-	barrier_var(w);
-	return w & (CTCP_SOCKET_WAYS - 1);
-}
-
-/* The way holding the socket's entry, or -1; *free is a free way seen on
- * the way, or -1. */
-static __always_inline int sock_find(struct ctcp_sock_bucket *b, __u64 id, int *free)
-{
-	*free = -1;
-#pragma unroll
-	for (int w = 0; w < CTCP_SOCKET_WAYS; w++) {
-		__u64 held = READ_ONCE_U64(b->id[w]);
-
-		if (held == id)
-			return w;
-		if (!held && *free < 0)
-			*free = w;
-	}
-	return -1;
 }
 
 /* Takes a free way for the socket, the one seen free first: another CPU
@@ -207,7 +154,8 @@ static __always_inline __u64 handshake_us(const struct tcp_sock *tp, struct ctcp
  * tp->tcp_mstamp (microseconds of the same clock as bpf_ktime_get_ns):
  * reading that costs much less than the clock. */
 static __always_inline void on_established(const struct sock *sk, struct ctcp_conn *c,
-					   struct ctcp_sock *st, __u32 direction)
+					   struct ctcp_sock *st, struct ctcp_peer *pr,
+					   __u32 direction)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 	__u64 now, us;
@@ -218,6 +166,10 @@ static __always_inline void on_established(const struct sock *sk, struct ctcp_co
 	us = handshake_us(tp, st, direction);
 	__sync_fetch_and_add(&c->opened[direction], 1);
 	hist_add_atomic(&c->handshake[direction], time_units(us, CTCP_TIME_SHIFT), us);
+	if (pr) {
+		__sync_fetch_and_add(&pr->opened[direction & 1], 1);
+		hist_add_atomic(&pr->handshake, time_units(us, CTCP_TIME_SHIFT), us);
+	}
 	if (st) {
 		st->since = now;
 		st->direction = direction;
@@ -229,13 +181,17 @@ static __always_inline void on_established(const struct sock *sk, struct ctcp_co
  * tp->tcp_mstamp can be as old as the connection's last segment: the
  * clock is read. */
 static __always_inline void on_close(const struct sock *sk, struct ctcp_conn *c,
-				     struct ctcp_sock *st, int oldstate)
+				     struct ctcp_sock *st, struct ctcp_peer *pr, int oldstate)
 {
 	__u32 direction;
 	__u64 us, now;
 
 	if (oldstate == TCP_SYN_SENT) {
-		__sync_fetch_and_add(&c->connect_failures[fail_reason(sk->sk_err)], 1);
+		__u32 reason = fail_reason(sk->sk_err);
+
+		__sync_fetch_and_add(&c->connect_failures[reason], 1);
+		if (pr)
+			__sync_fetch_and_add(&pr->connect_failures[reason], 1);
 		return;
 	}
 	if (!st || !st->open)
@@ -249,30 +205,16 @@ static __always_inline void on_close(const struct sock *sk, struct ctcp_conn *c,
 	hist_add_atomic(&c->lifetime[direction], time_units(us, CTCP_LIFETIME_SHIFT), us);
 }
 
-/* A socket's entry: *w is its way in bucket *b (table), or 0 if the hash
- * holds it; -1 and NULL when it has none. *free is for sock_claim. */
-static __always_inline struct ctcp_sock *sock_entry(__u64 id, bool hashed,
-						    struct ctcp_sock_bucket **b, int *w, int *free)
-{
-	struct ctcp_sock *st;
-
-	if (hashed) {
-		st = bpf_map_lookup_elem(&ctcp_sockets_hash, &id);
-		*w = st ? 0 : -1;
-		return st;
-	}
-	*w = sock_find(*b, id, free);
-	return *w >= 0 ? &(*b)->way[way_at(*w)] : NULL;
-}
-
 static __always_inline int set_state(const struct sock *sk, int oldstate, int newstate,
 				     const bool hashed)
 {
 	__u64 id = sock_id(sk, hashed);
 	struct ctcp_sock_bucket *b = NULL;
+	struct ctcp_peer *pr = NULL;
 	struct ctcp_sock *st;
 	struct ctcp_conn *c;
 	int w, free = -1;
+	bool birth, fresh;
 	__u32 slot;
 
 	if (!is_tcp(sk))
@@ -284,7 +226,8 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 	if (!c || (!hashed && !b))
 		return 0;
 	st = sock_entry(id, hashed, &b, &w, &free);
-	if (st && is_birth(oldstate, newstate)) {
+	birth = is_birth(oldstate, newstate);
+	if (st && birth) {
 		gauge_leave(c, slot, st);
 		st->since = 0;
 		st->open = 0;
@@ -292,10 +235,21 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 	}
 	/* A socket older than the exporter, not yet met by the census: the
 	 * first of the two to see it counts it. */
-	if (!st && newstate != TCP_CLOSE)
+	fresh = !st && newstate != TCP_CLOSE;
+	if (fresh)
 		st = hashed ? sock_insert(id) : sock_claim(b, id, free);
+	if (st && (birth || fresh)) {
+		peer_claimed(sk, st, newstate, birth);
+		proc_claimed(sk, st, slot, newstate, id);
+	}
 	if (st)
 		gauge_move(c, slot, st, newstate);
+	if (st)
+		peer_accepted(sk, st, oldstate, newstate);
+	if (st && peer_event(oldstate, newstate))
+		pr = pair_of(slot, st->peer);
+	if (pr)
+		peer_state(sk, st, pr, oldstate, newstate);
 
 	if (oldstate == TCP_ESTABLISHED) {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
@@ -307,16 +261,20 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 		st->since = bpf_jiffies64();
 		st->direction = CTCP_OUTBOUND;
 	} else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) {
-		on_established(sk, c, st, CTCP_OUTBOUND);
+		on_established(sk, c, st, pr, CTCP_OUTBOUND);
 	} else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
 		/* A connect that met a SYN (simultaneous open, and a connect to
 		 * the socket's own address) goes SYN_SENT->SYN_RECV->ESTABLISHED
 		 * on the connecting socket: the kernel counts it in ActiveOpens
 		 * (at the SYN), so it is outbound. Only a listener's child,
 		 * whose entry was born in SYN_RECV, is inbound. */
-		on_established(sk, c, st, st ? st->direction & 1 : CTCP_INBOUND);
-	} else if (newstate == TCP_CLOSE)
-		on_close(sk, c, st, oldstate);
+		on_established(sk, c, st, pr, st ? st->direction & 1 : CTCP_INBOUND);
+	} else if (newstate == TCP_CLOSE) {
+		on_close(sk, c, st, pr, oldstate);
+	}
+	if (st)
+		proc_state(sk, st, slot, oldstate, newstate,
+			   oldstate == TCP_SYN_SENT ? fail_reason(sk->sk_err) : 0, id);
 	/* Last: the entry is free from here. */
 	if (w >= 0 && newstate == TCP_CLOSE) {
 		if (hashed)
@@ -371,6 +329,8 @@ static __always_inline int census(struct bpf_iter__tcp *ctx, const bool hashed)
 		return 0;
 	st = hashed ? sock_insert(id) : sock_claim(b, id, free);
 	if (st) {
+		peer_claimed((struct sock *)tp, st, state, false);
+		st->comm = CTCP_COMM_OTHER; /* its process is not known here */
 		gauge_move(c, slot, st, state);
 		/* A connect still in its handshake (see set_state). */
 		if (state == TCP_SYN_SENT)

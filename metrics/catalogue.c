@@ -42,6 +42,11 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define TCP_STATE(n) (n) /* the kernel's TCP state numbers */
 
+const char *const pair_labels[ROW_KINDS] = {
+    [ROWS_PEER] = PEER_LABEL,
+    [ROWS_PROCESS] = COMM_LABEL,
+};
+
 const char *const identity_labels[IDENTITY_LABELS] = {"container_id", "pod_uid", "namespace", "pod",
 						      "container"};
 
@@ -87,6 +92,10 @@ static const struct hist_spec bytes = {.unit_log2 = 0, .sum_divisor = 1, .first 
 #define U64_SIZE       sizeof(__u64)
 #define HIST_SIZE      sizeof(struct ctcp_hist)
 #define COUNTER(field) .type = FAMILY_COUNTER, .offset = CONN(field), .stride = U64_SIZE
+#define PEER(field)    offsetof(struct cgroup_values, peer.field)
+#define PEER_COUNTER(field)                                                                        \
+	.type = FAMILY_COUNTER, .offset = PEER(field), .stride = U64_SIZE, .rows = ROWS_PEER
+#define PROC(field) offsetof(struct cgroup_values, proc.field)
 #define LABELED(label_name, label_set)                                                             \
 	.label = label_name, .label_values = label_set, .values = ARRAY_LEN(label_set)
 
@@ -208,6 +217,106 @@ const struct family cgroup_families[] = {
 	.help = "Bytes per send or receive call on TCP sockets of the cgroup; its _sum is "
 		"the byte counters.",
     },
+    /* Per (cgroup, peer group) pair. */
+    {
+	.name = "cgroup_tcp_peer_connections_opened",
+	PEER_COUNTER(opened),
+	LABELED("direction", directions),
+	.help = "TCP handshakes completed by sockets of the cgroup with peers of the group, "
+		"outbound and inbound (grouped by the client's address).",
+    },
+    {
+	.name = "cgroup_tcp_peer_connect_failures",
+	PEER_COUNTER(connect_failures),
+	LABELED("reason", fail_reasons),
+	.help = "Outbound TCP handshakes of the cgroup to peers of the group that ended in "
+		"CLOSE, by reason as cgroup_tcp_connect_failures_total.",
+    },
+    {
+	.name = "cgroup_tcp_peer_retransmits",
+	PEER_COUNTER(retransmits),
+	.values = 1,
+	.help = "TCP segments the cgroup retransmitted to peers of the group.",
+    },
+    {
+	.name = "cgroup_tcp_peer_resets_sent",
+	PEER_COUNTER(resets_sent),
+	.values = 1,
+	.help = "TCP resets sent by sockets of the cgroup to peers of the group "
+		"(cgroup=\"\" holds those of time-wait sockets; resets sent without a socket "
+		"have no peer group).",
+    },
+    {
+	.name = "cgroup_tcp_peer_resets_received",
+	PEER_COUNTER(resets_received),
+	.values = 1,
+	.help = "TCP resets the cgroup received from peers of the group.",
+    },
+    {
+	.name = "cgroup_tcp_peer_sent_bytes",
+	PEER_COUNTER(sent_bytes),
+	.unit = "bytes",
+	.values = 1,
+	.help = "TCP payload bytes of the cgroup that peers of the group acknowledged, added "
+		"at most once a second per connection and when it closes.",
+    },
+    {
+	.name = "cgroup_tcp_peer_received_bytes",
+	PEER_COUNTER(received_bytes),
+	.unit = "bytes",
+	.values = 1,
+	.help = "TCP payload bytes the cgroup received from peers of the group, added at most "
+		"once a second per connection and when it closes.",
+    },
+    {
+	.name = "cgroup_tcp_peer_handshake_duration_seconds",
+	.type = FAMILY_HISTOGRAM,
+	.unit = "seconds",
+	.values = 1,
+	.offset = PEER(handshake),
+	.stride = HIST_SIZE,
+	.hist = &fine_time,
+	.rows = ROWS_PEER,
+	.help = "TCP handshake time with peers of the group, both directions, measured as "
+		"cgroup_tcp_handshake_duration_seconds. Its _count equals the sum of "
+		"cgroup_tcp_peer_connections_opened_total.",
+    },
+    {
+	.name = "cgroup_tcp_peer_rtt_seconds",
+	.type = FAMILY_HISTOGRAM,
+	.unit = "seconds",
+	.values = 1,
+	.offset = PEER(rtt),
+	.stride = HIST_SIZE,
+	.hist = &fine_time,
+	.rows = ROWS_PEER,
+	.help = "Smoothed RTT of the cgroup's TCP connections with peers of the group, sampled "
+		"when a connection receives its first segment of a new second and when it "
+		"closes.",
+    },
+    /* Per (cgroup, command name) pair, with --process.attribution. */
+    {
+	.name = "cgroup_tcp_process_connections_opened",
+	.type = FAMILY_COUNTER,
+	.offset = PROC(opened),
+	.stride = U64_SIZE,
+	.rows = ROWS_PROCESS,
+	LABELED("direction", directions),
+	.help = "TCP handshakes completed by sockets of the cgroup, by the command name of the "
+		"process that connected (outbound) or listened (inbound); comm=\"(other)\" holds "
+		"names past --process.max-per-cgroup and listeners older than the exporter.",
+    },
+    {
+	.name = "cgroup_tcp_process_connect_failures",
+	.type = FAMILY_COUNTER,
+	.offset = PROC(connect_failures),
+	.stride = U64_SIZE,
+	.rows = ROWS_PROCESS,
+	LABELED("reason", fail_reasons),
+	.help = "Outbound TCP handshakes of the cgroup that ended in CLOSE, by the command name "
+		"of the process that connected and the reason, as "
+		"cgroup_tcp_connect_failures_total.",
+    },
 };
 const size_t cgroup_families_len = ARRAY_LEN(cgroup_families);
 
@@ -250,6 +359,12 @@ const struct family exporter_families[SELF_FAMILIES] = {
 	 "Socket state changes that found the socket table full (see --socket.max): those "
 	 "sockets are missing from cgroup_tcp_connections, cgroup_tcp_connections_closed_total "
 	 "and the duration histograms."),
+    SELF(SELF_PAIRS_FULL, "cgroup_tcp_exporter_peer_pairs_full_events", FAMILY_COUNTER,
+	 "Events counted under cgroup=\"(overflow)\",peer=\"(overflow)\" because the kernel had "
+	 "no room for a new (cgroup, peer group) pair (see --peer.max-pairs)."),
+    SELF(SELF_PAIRS, "cgroup_tcp_exporter_peer_pairs", FAMILY_GAUGE,
+	 "(cgroup, peer group) pairs in the kernel at the last scrape, the overflow pair and pairs "
+	 "of freed cgroups not yet recycled included; at most --peer.max-pairs + 1."),
     SELF(SELF_REMOVED_LOST, "cgroup_tcp_exporter_cgroup_removals_lost", FAMILY_COUNTER,
 	 "cgroup removals the exporter could not queue (too many at once): those cgroups' "
 	 "entries stay until restart."),

@@ -4,6 +4,7 @@
 #ifndef CATALOGUE_H
 #define CATALOGUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "cgroup_tcp.h"
@@ -14,7 +15,22 @@ struct cgroup_values {
 	struct ctcp_conn conn;
 	struct ctcp_io io;
 	struct ctcp_hist rtt;
+	/* Only in the rows of (cgroup, peer group) pairs... */
+	struct ctcp_peer peer;
+	/* ... and of (cgroup, command name) pairs (its comm not set). */
+	struct ctcp_proc proc;
 };
+
+/* Whose rows a family shows: cgroups', or (cgroup, peer group) or
+ * (cgroup, command name) pairs', whose rows carry one more label. */
+enum row_kind {
+	ROWS_CGROUP,
+	ROWS_PEER,
+	ROWS_PROCESS,
+	ROW_KINDS,
+};
+/* The label each kind's rows add (NULL for cgroups). */
+extern const char *const pair_labels[ROW_KINDS];
 
 enum family_type {
 	FAMILY_COUNTER,
@@ -54,6 +70,9 @@ struct family {
 	size_t offset;
 	size_t stride;
 	const struct hist_spec *hist;
+	/* Whose rows: cgroups' (0), or pairs' (read struct cgroup_values.peer
+	 * or .proc). */
+	enum row_kind rows;
 };
 
 /* Families with a `cgroup` label; values in struct cgroup_values. */
@@ -73,6 +92,8 @@ enum self_family {
 	SELF_MAP_CAPACITY,
 	SELF_MAP_FULL,
 	SELF_SOCKET_TABLE_FULL,
+	SELF_PAIRS_FULL,
+	SELF_PAIRS,
 	SELF_REMOVED_LOST,
 	SELF_CGROUPS_EXCLUDED,
 	SELF_CGROUPS_FREED,
@@ -93,6 +114,8 @@ extern const size_t exporter_families_len;
 
 /* The labels every per-cgroup series carries: the cgroup, then who it is. */
 #define CGROUP_LABEL	"cgroup"
+#define PEER_LABEL	"peer"
+#define COMM_LABEL	"comm"
 #define IDENTITY_LABELS 5
 extern const char *const identity_labels[IDENTITY_LABELS];
 

@@ -237,16 +237,17 @@ static void render_row(struct buf *b, const struct snapshot *snap, size_t r, con
 	b->data[b->len] = '\0';
 }
 
-bool render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cursor *cur,
-		    const struct render_options *opts, size_t until)
+bool render_cgroups(struct buf *b, const struct snapshot *const rows[ROW_KINDS],
+		    struct render_cursor *cur, const struct render_options *opts, size_t until)
 {
 	bool proto = opts->format == FORMAT_PROTOBUF;
 
 	while (cur->family < cgroup_families_len) {
 		const struct family *f = &cgroup_families[cur->family];
+		const struct snapshot *snap = rows[f->rows];
 
 		/* Prometheus refuses a protobuf family without metrics. */
-		if (proto && !snap->nrows) {
+		if (!snap || (proto && !snap->nrows)) {
 			cur->family++;
 			continue;
 		}

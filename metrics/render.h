@@ -79,9 +79,11 @@ void render_cursor_init(struct render_cursor *cur);
 void render_cursor_free(struct render_cursor *cur);
 /* Renders from the cursor on, whole rows, until b holds at least `until`
  * bytes (SIZE_MAX: all) or the per-cgroup families are done; true then.
- * An allocation failure sets b->failed. */
-bool render_cgroups(struct buf *b, const struct snapshot *snap, struct render_cursor *cur,
-		    const struct render_options *opts, size_t until);
+ * A family renders the rows of its kind, and is left out when they are
+ * NULL (peer groups or process attribution off). An allocation failure
+ * sets b->failed. */
+bool render_cgroups(struct buf *b, const struct snapshot *const rows[ROW_KINDS],
+		    struct render_cursor *cur, const struct render_options *opts, size_t until);
 void render_self(struct buf *b, const struct family *f, const struct self_sample *samples, size_t n,
 		 const struct render_options *opts);
 /* Closes the exposition (OpenMetrics ends with # EOF). */

@@ -26,7 +26,7 @@
 #define HIST_SLOT_WORD (offsetof(struct ctcp_hist, slots) / WORD)
 #define VARINT_MAX     10
 /* cgroup, the identity labels and the family's own label. */
-#define MAX_LABELS (1 + IDENTITY_LABELS + 1)
+#define MAX_LABELS (1 + IDENTITY_LABELS + 2) /* cgroup, identity, peer, the family's */
 
 typedef Io__Prometheus__Client__MetricFamily pb_family;
 typedef Io__Prometheus__Client__Metric pb_metric;
@@ -157,6 +157,10 @@ static void row_labels(struct metric_msg *m, const char *text, size_t len, struc
 				   !memcmp(text, CGROUP_LABEL, strlen(CGROUP_LABEL))
 			       ? CGROUP_LABEL
 			       : NULL;
+		for (unsigned int k = 0; !names[n] && k < ROW_KINDS; k++)
+			if (pair_labels[k] && (size_t)(eq - text) == strlen(pair_labels[k]) &&
+			    !memcmp(text, pair_labels[k], strlen(pair_labels[k])))
+				names[n] = pair_labels[k];
 		for (unsigned int l = 0; !names[n] && l < IDENTITY_LABELS; l++)
 			if ((size_t)(eq - text) == strlen(identity_labels[l]) &&
 			    !memcmp(text, identity_labels[l], (size_t)(eq - text)))

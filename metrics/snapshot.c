@@ -29,7 +29,8 @@ void snapshot_free(struct snapshot *s)
 
 /* cgroup="...", then each identity label that has a value: Prometheus
  * treats label="" as no label, and the lines stay short. */
-static void escape_labels(struct buf *b, const char *cgroup, const struct cgroup_labels *labels)
+static void escape_labels(struct buf *b, const char *cgroup, const struct cgroup_labels *labels,
+			  const char *label, const char *value)
 {
 	buf_append(b, CGROUP_LABEL "=\"", sizeof(CGROUP_LABEL "=\"") - 1);
 	buf_label_value(b, cgroup);
@@ -45,10 +46,23 @@ static void escape_labels(struct buf *b, const char *cgroup, const struct cgroup
 		buf_label_value(b, value);
 		buf_append(b, "\"", 1);
 	}
+	if (label) {
+		buf_append(b, ",", 1);
+		buf_puts(b, label);
+		buf_append(b, "=\"", 2);
+		buf_label_value(b, value);
+		buf_append(b, "\"", 1);
+	}
 }
 
 int snapshot_add(struct snapshot *s, const char *cgroup, const struct cgroup_labels *labels,
 		 const struct cgroup_values *values)
+{
+	return snapshot_add_pair(s, cgroup, labels, NULL, NULL, values);
+}
+
+int snapshot_add_pair(struct snapshot *s, const char *cgroup, const struct cgroup_labels *labels,
+		      const char *label, const char *value, const struct cgroup_values *values)
 {
 	struct snapshot_row *row;
 
@@ -63,7 +77,7 @@ int snapshot_add(struct snapshot *s, const char *cgroup, const struct cgroup_lab
 	}
 	row = &s->rows[s->nrows];
 	row->labels_at = s->text.len;
-	escape_labels(&s->text, cgroup, labels);
+	escape_labels(&s->text, cgroup, labels, label, value);
 	row->labels_len = s->text.len - row->labels_at;
 	buf_reserve(&s->text, SNAPSHOT_TEXT_SLACK);
 	row->values_at =

@@ -41,6 +41,10 @@ void snapshot_free(struct snapshot *s);
  * them). -1 when out of memory. */
 int snapshot_add(struct snapshot *s, const char *cgroup, const struct cgroup_labels *labels,
 		 const struct cgroup_values *values);
+/* Adds a row of a (cgroup, something) pair: the labels end with
+ * label="value" (peer="...", comm="..."). */
+int snapshot_add_pair(struct snapshot *s, const char *cgroup, const struct cgroup_labels *labels,
+		      const char *label, const char *value, const struct cgroup_values *values);
 /* Adds words [first, first + count) of row r's struct cgroup_values to
  * out[0..count). */
 void snapshot_values(const struct snapshot *s, size_t r, size_t first, size_t count, __u64 *out);

@@ -11,6 +11,8 @@ static void print_family(const struct family *f, int per_cgroup)
 		printf("`" CGROUP_LABEL "`");
 		for (unsigned int i = 0; i < IDENTITY_LABELS; i++)
 			printf(", `%s`", identity_labels[i]);
+		if (pair_labels[f->rows])
+			printf(", `%s`", pair_labels[f->rows]);
 	}
 	if (f->label) {
 		printf("%s`%s` (", per_cgroup ? ", " : "", f->label);

@@ -90,10 +90,44 @@ const struct flag flag_table[] = {
      .max = 16777216,
      .pow2 = true,
      .help = "TCP sockets followed at once in the kernel's socket table (%v), rounded up to "
-	     "a power of two (24 bytes each, see [Kernel memory](#kernel-memory)); sockets "
+	     "a power of two (40 bytes each, see [Kernel memory](#kernel-memory)); sockets "
 	     "that find the table full are left out of `cgroup_tcp_connections`, the closed "
 	     "counter and the duration histograms, and counted in "
 	     "`cgroup_tcp_exporter_socket_table_full_events_total`"},
+    {.name = "peer.config",
+     .arg = "FILE",
+     .kind = FLAG_TEXT,
+     .field = FIELD(peer_config_file),
+     .empty_is_none = true,
+     .help = "named peer groups (CIDRs and remote ports) for the `cgroup_tcp_peer_*` families, "
+	     "in YAML (see [Peer groups](#peer-groups)); absent: the built-in groups `loopback`, "
+	     "`private` and `public` only"},
+    {.name = "peer.max-pairs",
+     .arg = "N",
+     .kind = FLAG_NUMBER,
+     .field = FIELD(max_pairs),
+     .def = "4096",
+     .min = 0,
+     .max = 1000000,
+     .help =
+	 "(cgroup, peer group) pairs tracked in the kernel (%v; 0: no `cgroup_tcp_peer_*` "
+	 "families); events of more pairs go to the `cgroup=\"(overflow)\",peer=\"(overflow)\"` "
+	 "series"},
+    {.name = "process.attribution",
+     .kind = FLAG_ON,
+     .field = FIELD(process_attribution),
+     .help = "also count connections opened and connects failed per command name (`comm`) of "
+	     "the process that connected or listened, in the `cgroup_tcp_process_*` families "
+	     "(see [Process attribution](#process-attribution))"},
+    {.name = "process.max-per-cgroup",
+     .arg = "N",
+     .kind = FLAG_NUMBER,
+     .field = FIELD(max_per_cgroup),
+     .def = "8",
+     .min = 1,
+     .max = 1000,
+     .help = "command names counted apart per cgroup with `--process.attribution` (%v); "
+	     "connections of more go to `comm=\"(other)\"`"},
     {.name = "kubelet.log-dir",
      .arg = "DIR",
      .kind = FLAG_TEXT,

@@ -15,6 +15,7 @@ enum flag_kind {
 	FLAG_TEXT,   /* const char *, the value as given */
 	FLAG_LISTEN, /* repeatable; the addresses are read once all flags are */
 	FLAG_OFF,    /* bool, true unless the flag is given; takes no value */
+	FLAG_ON,     /* bool, false unless the flag is given; takes no value */
 	FLAG_PARSED, /* read by the entry's parse function */
 	FLAG_HELP,
 	FLAG_VERSION,
@@ -37,7 +38,7 @@ struct flag {
 	const char *help;
 };
 
-#define FLAG_COUNT 16
+#define FLAG_COUNT 20
 extern const struct flag flag_table[];
 
 /* The allowed values ("1 to 10000", "2, 4 or 8"), in Markdown or plain. */

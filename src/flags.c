@@ -269,6 +269,9 @@ static int set_value(const struct flag *f, const char *text, struct config *cfg,
 	case FLAG_OFF:
 		*(bool *)field = false;
 		return 0;
+	case FLAG_ON:
+		*(bool *)field = true;
+		return 0;
 	case FLAG_PARSED:
 		return f->parse(text, field, err, errlen);
 	default:

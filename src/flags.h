@@ -21,6 +21,7 @@ struct listen_addr {
 #define MAX_LISTEN 8
 
 struct webconfig;
+struct peer_groups;
 
 struct config {
 	/* --web.listen-address, once or more */
@@ -41,6 +42,15 @@ struct config {
 	unsigned int max_per_cpu;
 	/* Sockets the kernel's socket table holds: a power of two. */
 	unsigned int max_sockets;
+	/* --peer.config (NULL: the built-in groups only) and the (cgroup,
+	 * peer group) pairs tracked in the kernel (0: none). */
+	const char *peer_config_file;
+	unsigned int max_pairs;
+	/* --process.attribution, and the command names per cgroup. */
+	bool process_attribution;
+	unsigned int max_per_cgroup;
+	/* What main loaded: the peer groups' names. */
+	const struct peer_groups *peers;
 	const char *telemetry_path;
 	/* --web.config.file, and what main loaded from it (NULL: plain HTTP,
 	 * no authentication). */

@@ -14,6 +14,7 @@
 #include "web/http.h"
 #include "kernel/loader.h"
 #include "log.h"
+#include "peers/config.h"
 #include "privileges.h"
 #include "scrape.h"
 #include "web/webconfig.h"
@@ -49,6 +50,30 @@ static struct cgroups *open_cgroups(const struct loader *loader)
 	return cg;
 }
 
+/* The peer groups (built in, and the --peer.config file's) and the kernel
+ * trie's entries; -1 after one line saying why. */
+static int load_peers(const struct config *cfg, struct peer_groups *g, struct ctcp_peer_key **keys,
+		      struct ctcp_peer_rule **rules, size_t *n)
+{
+	char err[1024];
+
+	if (peer_groups_init(g)) {
+		log_error("out of memory");
+		return -1;
+	}
+	if ((cfg->peer_config_file &&
+	     peer_config_load(cfg->peer_config_file, g, err, sizeof(err))) ||
+	    peer_compile(g, keys, rules, n, err, sizeof(err))) {
+		log_error("%s", err);
+		peer_groups_free(g);
+		return -1;
+	}
+	if (cfg->peer_config_file)
+		log_info("peer groups: %u from %s, %zu prefixes",
+			 g->ngroups - PEER_FIRST_FILE_GROUP, cfg->peer_config_file, *n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct loader loader = {0};
@@ -58,6 +83,10 @@ int main(int argc, char **argv)
 	struct cgroups *cgroups = NULL;
 	struct config cfg;
 	struct webconfig web = {0};
+	struct peer_groups peers = {0};
+	struct ctcp_peer_key *peer_keys = NULL;
+	struct ctcp_peer_rule *peer_rules = NULL;
+	size_t npeer = 0;
 	char err[1024];
 	sigset_t stop;
 	int sig, status = EXIT_RUNTIME;
@@ -83,6 +112,12 @@ int main(int argc, char **argv)
 		}
 		cfg.web = &web;
 	}
+	if (load_peers(&cfg, &peers, &peer_keys, &peer_rules, &npeer)) {
+		filter_free(&cfg.filter);
+		webconfig_free(&web);
+		return EXIT_RUNTIME;
+	}
+	cfg.peers = &peers;
 	/* Scrape bodies are big and short-lived: a fixed mmap threshold (glibc
 	 * raises it after each big free otherwise) gives them back to the
 	 * system when freed, and two arenas keep freed memory from piling up
@@ -97,7 +132,9 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	capacity = (struct loader_capacity){cfg.max_cgroups, cfg.max_per_cpu, cfg.max_sockets};
+	capacity = (struct loader_capacity){
+	    cfg.max_cgroups, cfg.max_per_cpu, cfg.max_sockets,	       cfg.max_pairs,	  peer_keys,
+	    peer_rules,	     npeer,	      cfg.process_attribution, cfg.max_per_cgroup};
 	if (http_listen(&http, &cfg) || loader_start(&loader, &capacity))
 		goto cleanup;
 	cgroups = open_cgroups(&loader);
@@ -125,5 +162,8 @@ cleanup:
 	cgroups_close(cgroups);
 	filter_free(&cfg.filter);
 	webconfig_free(&web);
+	peer_groups_free(&peers);
+	free(peer_keys);
+	free(peer_rules);
 	return status;
 }

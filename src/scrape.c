@@ -10,6 +10,7 @@
 #include "flags.h"
 #include "kernel/loader.h"
 #include "log.h"
+#include "peer_rows.h"
 
 /* Events no live cgroup can be named for are shown under cgroup="". */
 static const char unattributed[] = "";
@@ -31,6 +32,9 @@ int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups 
 	atomic_init(&s->last_ns, 0);
 	pthread_mutex_init(&s->lock, NULL);
 	loader_maps(loader, &maps);
+	s->pairs_fd = maps.pairs_fd;
+	s->procs_fd = maps.procs_fd;
+	s->peers = cfg->peers;
 	if (kubelet_init(&s->kubelet, cfg->kubelet_log_dir) ||
 	    lifecycle_init(&s->lifecycle, loader_removed_fd(loader), &maps))
 		return -ENOMEM;
@@ -40,6 +44,8 @@ int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups 
 void scraper_free(struct scraper *s)
 {
 	collector_free(&s->collector);
+	pair_values_free(&s->pairs);
+	pair_values_free(&s->procs);
 	kubelet_free(&s->kubelet);
 	lifecycle_free(&s->lifecycle);
 	free(s->rows);
@@ -50,7 +56,11 @@ void scraper_free(struct scraper *s)
  * are not UTF-8 are one series. */
 static int row_cmp(const void *a, const void *b)
 {
-	const struct cgroup_row *x = a, *y = b;
+	return cgroup_row_cmp(a, b);
+}
+
+int cgroup_row_cmp(const struct cgroup_row *x, const struct cgroup_row *y)
+{
 	int d = label_value_cmp(x->cgroup, y->cgroup);
 
 	for (unsigned int l = 0; !d && l < IDENTITY_LABELS; l++)
@@ -134,7 +144,39 @@ static int name_rows(struct scraper *s, struct snapshot *out)
 		}
 		s->rows[n++].sample = i;
 	}
+	s->nrows = n;
 	return rows_snapshot(c, s->rows, n, out) ? -ENOMEM : 0;
+}
+
+/* After name_rows: s->rows are the named rows, sorted. */
+static int name_pairs(struct scraper *s, int fd, const char *map, struct pair_values *v,
+		      const struct pair_kind *kind, struct snapshot *out)
+{
+	int err = slot_pairs_read(fd, kind->size, v);
+
+	if (err) {
+		log_error("cannot read the BPF map %s: %s", map, strerror(-err));
+		return err;
+	}
+	return pair_rows_snapshot(&s->collector, s->rows, s->nrows, v, kind, out) ? -ENOMEM : 0;
+}
+
+static int name_all_pairs(struct scraper *s, struct scrape *out)
+{
+	const struct pair_kind peers = {PEER_LABEL, offsetof(struct cgroup_values, peer),
+					sizeof(struct ctcp_peer), 0, s->peers};
+	const struct pair_kind procs = {COMM_LABEL, offsetof(struct cgroup_values, proc),
+					sizeof(struct ctcp_proc),
+					offsetof(struct ctcp_proc, opened), NULL};
+	int err = 0;
+
+	if (out->on[ROWS_PEER])
+		err = name_pairs(s, s->pairs_fd, "ctcp_pairs", &s->pairs, &peers,
+				 &out->pair_rows[ROWS_PEER]);
+	if (!err && out->on[ROWS_PROCESS])
+		err = name_pairs(s, s->procs_fd, "ctcp_procs", &s->procs, &procs,
+				 &out->pair_rows[ROWS_PROCESS]);
+	return err;
 }
 
 static double seconds_since(const struct timespec *start)
@@ -151,6 +193,10 @@ static void self_values(struct scraper *s, struct self_sources *out)
 	out->loader = s->loader;
 	for (int m = 0; m < VALUE_MAPS; m++)
 		out->map_entries[m] = s->collector.entries[m];
+	if (s->pairs_fd >= 0 && s->peers) {
+		out->pair_entries = s->pairs.n;
+		out->pair_capacity = loader_pairs_capacity(s->loader);
+	}
 	out->cache_entries = cgroups_cached(s->cgroups);
 	out->cache_misses = cgroups_misses(s->cgroups);
 	out->excluded = s->excluded;
@@ -166,6 +212,11 @@ int scraper_take(struct scraper *s, enum exposition_format format, struct scrape
 
 	memset(out, 0, sizeof(*out));
 	snapshot_init(&out->rows);
+	for (int k = 0; k < ROW_KINDS; k++)
+		snapshot_init(&out->pair_rows[k]);
+	out->on[ROWS_CGROUP] = true;
+	out->on[ROWS_PEER] = s->pairs_fd >= 0 && s->peers;
+	out->on[ROWS_PROCESS] = s->procs_fd >= 0;
 	out->opts = (struct render_options){.format = format, .bucket_step = s->bucket_step};
 	out->self_metrics = s->self_metrics;
 	pthread_mutex_lock(&s->lock);
@@ -176,6 +227,8 @@ int scraper_take(struct scraper *s, enum exposition_format format, struct scrape
 		lifecycle_check_returns(&s->lifecycle, &s->collector);
 		err = name_rows(s, &out->rows);
 	}
+	if (!err)
+		err = name_all_pairs(s, out);
 	if (!err) {
 		self_values(s, &out->self);
 		/* The snapshot holds copies of the names it shows. */
@@ -194,6 +247,8 @@ int scraper_take(struct scraper *s, enum exposition_format format, struct scrape
 void scrape_free(struct scrape *sc)
 {
 	snapshot_free(&sc->rows);
+	for (int k = 0; k < ROW_KINDS; k++)
+		snapshot_free(&sc->pair_rows[k]);
 }
 
 void scraper_finished(struct scraper *s, double seconds)

@@ -12,7 +12,9 @@
 #include "kernel/collect.h"
 #include "cgroups/filter.h"
 #include "cgroups/kubelet.h"
+#include "kernel/peer_maps.h"
 #include "lifecycle.h"
+#include "peers/groups.h"
 #include "render.h"
 #include "self.h"
 
@@ -31,11 +33,16 @@ struct scraper {
 	struct collector collector;
 	struct cgroups *cgroups;
 	struct cgroup_row *rows;
-	size_t rows_cap;
+	size_t rows_cap, nrows;
 	const struct loader *loader;
 	const struct cgroup_filter *filter;
 	struct kubelet kubelet;
 	struct lifecycle lifecycle;
+	/* The pairs read at the last scrape (pairs_fd < 0: no peer groups;
+	 * procs_fd < 0: no process attribution), and the groups' names. */
+	int pairs_fd, procs_fd;
+	struct pair_values pairs, procs;
+	const struct peer_groups *peers;
 	size_t excluded; /* cgroups the filters hid at the last scrape */
 	unsigned int bucket_step;
 	bool self_metrics;
@@ -47,6 +54,10 @@ struct scraper {
  * response that renders it. */
 struct scrape {
 	struct snapshot rows;
+	/* The rows of each kind (catalogue.h: enum row_kind; the cgroups'
+	 * are `rows`), and which kinds are on. */
+	struct snapshot pair_rows[ROW_KINDS];
+	bool on[ROW_KINDS];
 	struct render_options opts;
 	bool self_metrics;
 	struct self_sources self;
@@ -75,6 +86,8 @@ void scraper_unlock(struct scraper *s);
  * rows that share them summed into one row (two ids can name the same path: a
  * cgroup removed and made again; two paths can be shown alike: they differ
  * only in bytes that are not UTF-8). -1 when out of memory. */
+/* The order rows_snapshot() sorts rows in: by their labels as shown. */
+int cgroup_row_cmp(const struct cgroup_row *a, const struct cgroup_row *b);
 int rows_snapshot(const struct collector *c, struct cgroup_row *rows, size_t n,
 		  struct snapshot *out);
 

@@ -110,6 +110,8 @@ static void render_maps(struct buf *b, const struct self_sources *src,
 	}
 	render_self(b, &exporter_families[SELF_MAP_ENTRIES], entries, VALUE_MAPS, o);
 	render_self(b, &exporter_families[SELF_MAP_CAPACITY], capacity, VALUE_MAPS, o);
+	if (src->pair_capacity)
+		one(b, SELF_PAIRS, (double)src->pair_entries, o);
 }
 
 static int count_open_fds(void)
@@ -179,6 +181,7 @@ void render_self_metrics(struct buf *b, const struct self_sources *src,
 	render_maps(b, src, o);
 	one(b, SELF_MAP_FULL, (double)src->stats.map_full, o);
 	one(b, SELF_SOCKET_TABLE_FULL, (double)src->stats.socket_table_full, o);
+	one(b, SELF_PAIRS_FULL, (double)src->stats.pairs_full, o);
 	one(b, SELF_REMOVED_LOST, (double)src->stats.removed_lost, o);
 	one(b, SELF_CGROUPS_EXCLUDED, (double)src->excluded, o);
 	one(b, SELF_CGROUPS_FREED, (double)src->freed, o);

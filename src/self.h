@@ -17,6 +17,8 @@ struct self_sources {
 	const struct loader *loader;
 	struct ctcp_stats stats;
 	size_t map_entries[VALUE_MAPS];
+	/* Entries of ctcp_pairs, when the peer groups are on (capacity > 0). */
+	size_t pair_entries, pair_capacity;
 	size_t cache_entries;
 	size_t cache_misses;
 	double last_scrape_seconds;

@@ -17,6 +17,7 @@
 #include "cgroup_tcp.skel.h"
 #include "census.h"
 #include "log.h"
+#include "peer_maps.h"
 #include "privileges.h"
 #include "probe.h"
 #include "slots.h"
@@ -99,9 +100,21 @@ static int set_capacity(struct loader *l, const struct loader_capacity *cap)
 	}
 	skel->rodata->ctcp_nslots = nslots;
 	skel->rodata->ctcp_io_percpu_slots = percpu;
-	bpf_map__set_max_entries(skel->maps.ctcp_sockets, buckets);
-	skel->rodata->ctcp_socket_bucket_mask = buckets - 1;
-	bpf_map__set_max_entries(skel->maps.ctcp_sockets_hash, cap->sockets);
+	bpf_map__set_max_entries(skel->maps.ctcp_sockets, l->variants.hashed ? 1 : buckets);
+	skel->rodata->ctcp_socket_bucket_mask = l->variants.hashed ? 0 : buckets - 1;
+	bpf_map__set_max_entries(skel->maps.ctcp_sockets_hash,
+				 l->variants.hashed ? cap->sockets : 1);
+	/* The overflow pair's entry on top of --peer.max-pairs. */
+	bpf_map__set_max_entries(skel->maps.ctcp_pairs, cap->pairs + 1);
+	bpf_map__set_max_entries(skel->maps.ctcp_peer_trie, cap->npeer ? (__u32)cap->npeer : 1);
+	skel->rodata->ctcp_peers_on = cap->pairs > 0;
+	/* Each slot's names and its "(other)". */
+	bpf_map__set_max_entries(skel->maps.ctcp_procs,
+				 cap->processes ? nslots * (cap->comms + 1) : 1);
+	bpf_map__set_max_entries(skel->maps.ctcp_comm_count, nslots);
+	bpf_map__set_max_entries(skel->maps.ctcp_listens, cap->processes ? CTCP_MAX_LISTENS : 1);
+	skel->rodata->ctcp_process_on = cap->processes;
+	skel->rodata->ctcp_comm_max = cap->comms;
 	return 0;
 }
 
@@ -278,6 +291,9 @@ static int load_attach(struct loader *l, const struct btf *vmlinux,
 	}
 	loader_maps(l, &maps);
 	err = slots_seed(&maps);
+	if (!err && cap->pairs)
+		err = peer_maps_fill(&maps, bpf_map__fd(l->skel->maps.ctcp_peer_trie),
+				     cap->peer_keys, cap->peer_rules, cap->npeer);
 	if (err) {
 		log_error("cannot initialize the counters map: %s", strerror(-err));
 		return -1;
@@ -360,6 +376,10 @@ void loader_maps(const struct loader *l, struct kernel_maps *out)
 	out->stats_fd = bpf_map__fd(l->skel->maps.ctcp_stats);
 	out->slot_epoch = &l->skel->data->ctcp_slot_epoch;
 	out->nslots = l->skel->rodata->ctcp_nslots;
+	out->pairs_fd = l->skel->rodata->ctcp_peers_on ? bpf_map__fd(l->skel->maps.ctcp_pairs) : -1;
+	out->procs_fd =
+	    l->skel->rodata->ctcp_process_on ? bpf_map__fd(l->skel->maps.ctcp_procs) : -1;
+	out->comm_count_fd = bpf_map__fd(l->skel->maps.ctcp_comm_count);
 }
 
 unsigned int loader_map_capacity(const struct loader *l, int index)
@@ -393,6 +413,11 @@ int loader_programs(const struct loader *l, struct program_info *out, int max)
 		n++;
 	}
 	return n;
+}
+
+unsigned int loader_pairs_capacity(const struct loader *l)
+{
+	return bpf_map__max_entries(l->skel->maps.ctcp_pairs);
 }
 
 int loader_removed_fd(const struct loader *l)

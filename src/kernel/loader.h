@@ -6,12 +6,15 @@
 #define LOADER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "variants.h"
 
 struct cgroup_tcp_bpf;
 struct bpf_link;
 struct bpf_program;
 struct kernel_maps;
+struct ctcp_peer_key;
+struct ctcp_peer_rule;
 
 #define LOADER_MAX_PROGS 16
 
@@ -28,6 +31,15 @@ struct loader_capacity {
 	unsigned int cgroups;
 	unsigned int per_cpu;
 	unsigned int sockets;
+	/* (cgroup, peer group) pairs, 0 for none, and the peer trie's
+	 * entries (src/peers/groups.h). */
+	unsigned int pairs;
+	const struct ctcp_peer_key *peer_keys;
+	const struct ctcp_peer_rule *peer_rules;
+	size_t npeer;
+	/* --process.attribution, and the names kept apart per cgroup. */
+	bool processes;
+	unsigned int comms;
 };
 
 /* 0 on success; otherwise the reason was logged and everything undone. */
@@ -50,6 +62,8 @@ int loader_programs(const struct loader *l, struct program_info *out, int max);
 /* The capacity of a value map (enum value_map). */
 unsigned int loader_map_capacity(const struct loader *l, int index);
 
+/* Entries ctcp_pairs can hold, the overflow pair's included. */
+unsigned int loader_pairs_capacity(const struct loader *l);
 /* The per-cgroup maps, for the collector and the lifecycle. */
 void loader_maps(const struct loader *l, struct kernel_maps *out);
 int loader_removed_fd(const struct loader *l);

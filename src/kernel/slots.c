@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "cgroup_tcp.h"
+#include "peer_maps.h"
 
 int slots_seed(const struct kernel_maps *maps)
 {
@@ -41,6 +42,7 @@ int slots_init(struct slots *s, const struct kernel_maps *maps)
 void slots_free(struct slots *s)
 {
 	free(s->freed);
+	free(s->ready);
 	free(s->zeros);
 	memset(s, 0, sizeof(*s));
 }
@@ -65,10 +67,14 @@ void slots_free_cgroup(struct slots *s, uint64_t id)
 	if (s->nfreed == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		struct freed_slot *p = realloc(s->freed, cap * sizeof(*p));
+		__u32 *ready = realloc(s->ready, cap * sizeof(*ready));
 
-		if (!p)
+		if (p)
+			s->freed = p;
+		if (ready)
+			s->ready = ready;
+		if (!p || !ready)
 			return; /* the slot is lost until restart, nothing else */
-		s->freed = p;
 		s->cap = cap;
 	}
 	s->freed[s->nfreed++] = (struct freed_slot){.slot = slot, .freed_ns = monotonic_ns()};
@@ -101,6 +107,8 @@ void slots_recycle(struct slots *s)
 	long long now = monotonic_ns();
 	size_t kept = 0;
 
+	size_t nready = 0;
+
 	if (s->stale_caches)
 		bump_epoch(s);
 	for (size_t i = 0; i < s->nfreed; i++) {
@@ -112,7 +120,11 @@ void slots_recycle(struct slots *s)
 		}
 		/* A slot that could not be zeroed is never reused. */
 		if (zero(s, f.slot))
-			bpf_map_update_elem(s->maps.free_slots_fd, NULL, &f.slot, BPF_ANY);
+			s->ready[nready++] = f.slot;
 	}
 	s->nfreed = kept;
+	/* Their pairs go too, before another cgroup can take them. */
+	slot_pairs_free(&s->maps, s->ready, nready);
+	for (size_t i = 0; i < nready; i++)
+		bpf_map_update_elem(s->maps.free_slots_fd, NULL, &s->ready[i], BPF_ANY);
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/types.h>
 #include "value_maps.h"
 
 /* A program that found a slot just before it was freed may still add to
@@ -25,6 +26,7 @@ struct slots {
 	struct kernel_maps maps;
 	void *zeros; /* the largest value of any value map */
 	struct freed_slot *freed;
+	__u32 *ready; /* room for the slots one recycling gives back */
 	size_t nfreed, cap;
 	bool stale_caches; /* slots were freed since the epoch was bumped */
 };

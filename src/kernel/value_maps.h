@@ -53,6 +53,9 @@ struct kernel_maps {
 	int free_slots_fd; /* stack of slots ready for another cgroup */
 	int stats_fd;
 	__u32 *slot_epoch; /* the programs' cache epoch, mapped into memory */
+	int pairs_fd;	   /* (slot, peer group) -> values; -1: no peer groups */
+	int procs_fd;	   /* (slot, command name) -> values; -1: no attribution */
+	int comm_count_fd; /* slot -> command names it has in procs_fd */
 	__u32 nslots;
 };
 

@@ -53,8 +53,10 @@ static void choose_state(struct cgroup_tcp_bpf *skel, struct variants *v)
 
 	drop(v, atomics ? skel->progs.ctcp_set_state_hash : skel->progs.ctcp_set_state);
 	drop(v, atomics ? skel->progs.ctcp_census_hash : skel->progs.ctcp_census);
-	bpf_map__set_autocreate(atomics ? skel->maps.ctcp_sockets_hash : skel->maps.ctcp_sockets,
-				false);
+	/* Both tables exist, for the programs that read either (the verifier
+	 * drops the other's code); the unused one with a single entry. */
+	v->hashed = !atomics;
+	skel->rodata->ctcp_socket_hashed = v->hashed;
 	v->census = atomics ? skel->progs.ctcp_census : skel->progs.ctcp_census_hash;
 	/* Said once, though a start without fexit programs chooses again. */
 	if (!atomics && !said++)

@@ -20,6 +20,7 @@ struct variants {
 	int nunused;
 	struct bpf_program *census; /* the iterator that goes with the state variant */
 	bool fexit;		    /* I/O from fexit programs (no I/O tracepoints) */
+	bool hashed;		    /* the socket table is the hash */
 };
 
 /* Sets the programs' autoload and the socket tables' autocreate. allow_fexit

@@ -75,9 +75,15 @@ static int refill(struct stream *st)
 {
 	const struct render_options *o = &st->scrape.opts;
 
+	const struct snapshot *rows[ROW_KINDS];
+
+	for (int k = 0; k < ROW_KINDS; k++)
+		rows[k] = !st->scrape.on[k]  ? NULL
+			  : k == ROWS_CGROUP ? &st->scrape.rows
+					     : &st->scrape.pair_rows[k];
 	buf_reset(&st->plain);
 	st->sent = 0;
-	if (render_cgroups(&st->plain, &st->scrape.rows, &st->cursor, o, PIECE_BYTES)) {
+	if (render_cgroups(&st->plain, rows, &st->cursor, o, PIECE_BYTES)) {
 		/* The rows are all out: their memory goes before the tail. */
 		scrape_free(&st->scrape);
 		render_cursor_free(&st->cursor);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+#include "yaml_error.h"
 
 /* Keys and values quoted in errors are cut to this many bytes. */
 #define QUOTE_MAX 48
@@ -28,15 +29,10 @@ struct parser {
 /* One error line, "line N: ..." when the node is known. */
 static int fail(struct parser *p, const yaml_node_t *node, const char *fmt, ...)
 {
-	size_t n = 0;
 	va_list ap;
 
-	if (node)
-		n = (size_t)snprintf(p->err, p->errlen, "line %zu: ", node->start_mark.line + 1);
-	if (n >= p->errlen)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	yaml_error(p->err, p->errlen, node, fmt, ap);
 	va_end(ap);
 	return -1;
 }

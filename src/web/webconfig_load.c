@@ -11,48 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "small_file.h"
 #include "tls.h"
-
-/* A whole file of at most WEBCONFIG_MAX_BYTES, NUL-terminated; NULL with
- * the reason in why. */
-static char *read_small_file(const char *path, size_t *len, char *why, size_t whylen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *text = NULL;
-	size_t got = 0;
-	ssize_t n;
-
-	if (fd < 0 || fstat(fd, &st))
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "not a regular file");
-		goto out;
-	}
-	if (st.st_size > WEBCONFIG_MAX_BYTES) {
-		snprintf(why, whylen, "over %d bytes", WEBCONFIG_MAX_BYTES);
-		goto out;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text)
-		goto fail;
-	/* The size is read again through read(): the file may change. */
-	while ((n = read(fd, text + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	if (n < 0)
-		goto fail;
-	text[got] = '\0';
-	*len = got;
-	close(fd);
-	return text;
-fail:
-	snprintf(why, whylen, "%s", strerror(errno));
-out:
-	free(text);
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
 
 /* Relative paths are relative to the web config file's directory, as in
  * exporter-toolkit. */
@@ -82,7 +42,7 @@ static int read_pem(const char *config_path, const char *key, char **file, char 
 	}
 	free(*file);
 	*file = resolved;
-	*pem = read_small_file(resolved, &len, reason, sizeof(reason));
+	*pem = small_file_read(resolved, WEBCONFIG_MAX_BYTES, &len, reason, sizeof(reason));
 	if (!*pem) {
 		snprintf(why, whylen, "cannot read tls_server_config.%s %s: %s", key, resolved,
 			 reason);
@@ -100,7 +60,7 @@ int webconfig_load(const char *path, struct webconfig *out, char *err, size_t er
 {
 	char why[768];
 	size_t len;
-	char *text = read_small_file(path, &len, why, sizeof(why));
+	char *text = small_file_read(path, WEBCONFIG_MAX_BYTES, &len, why, sizeof(why));
 	int rc;
 
 	memset(out, 0, sizeof(*out));

@@ -86,8 +86,8 @@ void scene_render(const struct scene *s, enum exposition_format format, struct b
 	render_cursor_init(&cur);
 	buf_init(b);
 	/* Each call stops after the first whole row past the piece. */
-	while (!render_cgroups(b, &snap, &cur, &opts,
-			       s->piece == SIZE_MAX ? SIZE_MAX : b->len + s->piece))
+	while (!render_cgroups(b, (const struct snapshot *const[ROW_KINDS]){&snap, &snap, &snap},
+			       &cur, &opts, s->piece == SIZE_MAX ? SIZE_MAX : b->len + s->piece))
 		fuzz_assert(!b->failed, "rendering failed");
 	render_cursor_free(&cur);
 	snapshot_free(&snap);

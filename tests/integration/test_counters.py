@@ -195,7 +195,9 @@ class CgroupTcpCountersTest(unittest.TestCase):
 
     @classmethod
     def start_exporter(cls, binary):
-        cls.exporter = harness.Exporter(binary, args=["--cgroup.max-per-cpu=0"])
+        # Process attribution on, so that every family of the catalogue is served.
+        cls.exporter = harness.Exporter(binary, args=["--cgroup.max-per-cpu=0",
+                                                      "--process.attribution"])
         cls.exporter.start(ready_timeout=15)
         # What this exporter holds: other loaders may come and go meanwhile.
         cls.bpf_progs, cls.bpf_maps = harness.held_bpf_objects(cls.exporter.proc.pid)

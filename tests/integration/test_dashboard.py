@@ -17,7 +17,8 @@
   The variables' label_values queries must find this instance and cgroup.
   Both servers must give every panel data, and every recording rule of
   examples/prometheus/rules.yml is accepted by both; the histogram rules
-  (which read classic buckets or native histograms) give numbers on both.
+  (which read classic buckets or native histograms) and the failure ratio
+  per peer group give numbers on both.
 
 Run as root:  EXPORTER=build/cgroup_tcp_exporter PROMETHEUS=$(which prometheus) \\
               /usr/bin/python3 tests/integration/test_dashboard.py
@@ -52,10 +53,12 @@ SUBSTITUTIONS.update({"__rate_interval": "1m", "__interval": "15s",
 # The workload makes every event the dashboard shows, so none is needed.
 EMPTY_OK = {}
 RULES = os.path.join(harness.SOURCE, "examples", "prometheus", "rules.yml")
-# Recording rules that must give a number on both servers: those that read
-# histograms, the classic or the native way.
+# Recording rules that must give the test cgroup a number on both servers:
+# those that read histograms, the classic or the native way, and the
+# failure ratio per peer group (the workload's connects go to `loopback`).
 HISTOGRAM_RULES = ("cgroup_tcp:rtt_samples:rate5m", "cgroup_tcp:rtt_seconds:p99_5m",
-                   "cgroup_tcp:handshake_seconds:p99_5m")
+                   "cgroup_tcp:handshake_seconds:p99_5m",
+                   "cgroup_tcp:peer_connect_failure_ratio:rate5m")
 
 # The workload's rare events, exactly: REFUSED refused connects (each
 # gets a reset, sent without a socket, so in no cgroup), one connect timed
@@ -218,14 +221,18 @@ class DashboardQueryTest(unittest.TestCase):
     @classmethod
     def run_workload(cls):
         args = harness.flags(**PORTS, conns=CONNS, bytes=NBYTES, refused=REFUSED)
-        # The server's listeners make the cgroup appear with zeros; a few
-        # zero samples first, so that rate() sees the workload's increase.
+        # The server's listeners make the cgroup appear with zeros, and a
+        # connection to itself its (cgroup, loopback) pair; a few samples
+        # of both first, so that rate() sees the workload's increase.
         server = harness.Workload(cls.cgroup, cls.netns, "server", *args)
         server.wait_for_line("ready", timeout=5)
-        series = f'{OPENED}{{cgroup={json.dumps(cls.cgroup.label)},direction="outbound"}}'
-        cls.wait_for(f"count_over_time({series}[1m])",
+        harness.Workload(cls.cgroup, cls.netns, "pair", "--bytes", 1000).finish(timeout=10)
+        label = json.dumps(cls.cgroup.label)
+        series = f'{OPENED}{{cgroup={label},direction="outbound"}}'
+        pair = f'cgroup_tcp_peer_connect_failures_total{{cgroup={label},reason="refused"}}'
+        cls.wait_for(f"min(count_over_time({series}[1m])) and min(count_over_time({pair}[1m]))",
                      lambda v: v is not None and v >= 3, 20,
-                     "the test cgroup never reached Prometheus")
+                     "the test cgroup and its peer pair never reached Prometheus")
         client = harness.Workload(cls.cgroup, cls.netns, "client", *args)
         summary = client.finish(timeout=20)
         server.finish(timeout=5)
@@ -237,7 +244,7 @@ class DashboardQueryTest(unittest.TestCase):
         # the exporter never made.
         cls.rare = harness.poll(cls.rare_counts, lambda got: got == RARE_WANT, 10)
         for prom in (cls.prom, cls.native):
-            cls.wait_for(series, lambda v: v == CONNS + 1, 10,
+            cls.wait_for(series, lambda v: v == CONNS + 2, 10,
                          "the workload's connects never showed in PromQL", prom)
         # About 10 s of scrapes after the workload.
         samples = cls.prom.scalar(f"count_over_time({series}[1m])")
@@ -295,13 +302,24 @@ class DashboardQueryTest(unittest.TestCase):
             rules = [r for g in yaml.safe_load(f)["groups"] for r in g["rules"]
                      if "record" in r]
         problems, lines = [], []
+        recorded = {r["record"]: r["expr"] for r in rules}
+
+        def inline(expr):
+            """The expression with the rules it reads written out: the
+            servers here load no rules."""
+            for _ in range(len(recorded)):
+                expr = re.sub(r"\b[a-z_]+:[a-z0-9_]+:[a-z0-9]+\b",
+                              lambda m: f"({recorded[m.group(0)]})"
+                              if m.group(0) in recorded else m.group(0), expr)
+            return expr
         for rule in rules:
+            expr = inline(rule["expr"])
             for server, prom in (("classic", self.prom), ("native", self.native)):
-                error, _ = self.numbers(prom, rule["expr"])
+                error, _ = self.numbers(prom, expr)
                 if error:
                     problems.append(f"{server}: {rule['record']}: {error}")
                 elif rule["record"] in HISTOGRAM_RULES:
-                    values = [v for labels, v in prom.query(rule["expr"])
+                    values = [v for labels, v in prom.query(expr)
                               if labels.get("cgroup") == self.cgroup.label
                               and not math.isnan(v)]
                     lines.append(f"{server}: {rule['record']}: {values}")
@@ -317,15 +335,23 @@ class DashboardQueryTest(unittest.TestCase):
         self.assertEqual(self.rare, RARE_WANT, self.exp.stderr())
 
     def test_failures_retransmits_and_resets_are_seen(self):
-        """The workload's rare events reach the panels as non-zero rates;
-        on failure, the raw samples Prometheus holds say when the series
-        moved."""
+        """The workload's rare events reach the panels as non-zero rates,
+        per cgroup and per peer group; on failure, the raw samples
+        Prometheus holds say when the series moved."""
         label = json.dumps(self.cgroup.label)
+        loopback = 'peer="loopback"'
         for family, extra in (("cgroup_tcp_connect_failures_total", 'reason="refused"'),
                               ("cgroup_tcp_connect_failures_total", 'reason="timeout"'),
                               ("cgroup_tcp_retransmits_total", ""),
                               ("cgroup_tcp_resets_sent_total", ""),
-                              ("cgroup_tcp_resets_received_total", "")):
+                              ("cgroup_tcp_resets_received_total", ""),
+                              ("cgroup_tcp_peer_connect_failures_total",
+                               f'{loopback},reason="refused"'),
+                              ("cgroup_tcp_peer_connect_failures_total",
+                               f'{loopback},reason="timeout"'),
+                              ("cgroup_tcp_peer_retransmits_total", loopback),
+                              ("cgroup_tcp_peer_resets_sent_total", loopback),
+                              ("cgroup_tcp_peer_resets_received_total", loopback)):
             with self.subTest(family=family, labels=extra):
                 sel = ",".join(filter(None, [f"cgroup={label}", extra]))
                 rate = self.prom.scalar(f"sum(rate({family}{{{sel}}}[1m]))")

@@ -198,14 +198,22 @@ class NativeHistogramTest(unittest.TestCase):
             self.assertEqual((target["health"], target["lastError"]), ("up", ""))
 
     def test_series_budget(self):
-        expr = 'count by (cgroup) ({__name__=~"cgroup_tcp_.*",cgroup=%s})'
-        counts = {}
+        """The per-cgroup families within the budget; the peer families
+        (one pair here: the client's loopback peer) a separate dimension of
+        14 series per (cgroup, group) pair natively, 62 classic."""
+        expr = ('count by (cgroup) ({__name__=~"cgroup_tcp_.*",__name__!~"cgroup_tcp_peer_.*",'
+                'cgroup=%s})')
+        peer_expr = 'count by (cgroup) ({__name__=~"cgroup_tcp_peer_.*",cgroup=%s})'
+        counts, peers = {}, {}
         for name, prom in (("native", self.native), ("classic", self.classic)):
             counts[name] = prom.scalar(expr % json.dumps(self.client.label))
+            peers[name] = prom.scalar(peer_expr % json.dumps(self.client.label))
         print(f"\n    series per cgroup: native {counts['native']:g}, "
-              f"classic {counts['classic']:g}", file=sys.stderr)
+              f"classic {counts['classic']:g}; per (cgroup, peer group) pair: native "
+              f"{peers['native']:g}, classic {peers['classic']:g}", file=sys.stderr)
         self.assertLessEqual(counts["native"], SERIES_BUDGET)
         self.assertEqual((counts["native"], counts["classic"]), (30, 210))
+        self.assertEqual((peers["native"], peers["classic"]), (14, 62))
 
     def test_wire_format_read_by_protoc(self):
         resp = self.exp.get(headers={"Accept": harness.PROMETHEUS_NATIVE_ACCEPT})

@@ -30,18 +30,7 @@ import time
 sys.dont_write_bytecode = True
 from harness import roles  # noqa: E402
 from harness.constants import PORTS  # noqa: E402
-from harness.roles import HOST, listen, recv_until_eof  # noqa: E402
-
-
-def recv_exactly(sock, count):
-    """Read exactly count bytes; return how many arrived before EOF."""
-    got = 0
-    while got < count:
-        chunk = sock.recv(min(65536, count - got))
-        if not chunk:
-            break
-        got += len(chunk)
-    return got
+from harness.roles import HOST, listen, recv_exactly, recv_until_eof  # noqa: E402
 
 
 def serve_exchanges(listener, conns, nbytes, summary):

@@ -118,7 +118,7 @@ started() { # PID PORT SUFFIX: serving within 600 tries? Reports why not
 	> /tmp/exporter.log 2>&1 &
 exporter=$!
 /cgroup_tcp_exporter --web.listen-address="127.0.0.1:$SHARED_PORT" --runas=ctcp \
-	--cgroup.max-per-cpu=0 > /tmp/exporter-shared.log 2>&1 &
+	--cgroup.max-per-cpu=0 --process.attribution > /tmp/exporter-shared.log 2>&1 &
 shared=$!
 failed=0
 started $exporter "$EXPORTER_PORT" "" || failed=1

@@ -31,7 +31,7 @@ PARAMS = {"CONNS": N, "BYTES": K, "REFUSED": M, "SELF": S, "PORT": 5001, "CLOSED
 # The guest's exporters, by the suffix of their reports: "" runs with the
 # default flags (per-CPU send and receive counters), "shared" with
 # --cgroup.max-per-cpu=0 (shared ones, changed with atomic adds).
-EXPORTERS = {"": "default flags", "shared": "--cgroup.max-per-cpu=0"}
+EXPORTERS = {"": "default flags", "shared": "--cgroup.max-per-cpu=0 --process.attribution"}
 RANK = ("exact", "limit", "not run", "missing", "wrong", "fails")
 LISTENERS = 4   # the server's exchange, reset, dropped and hold ports
 CLIENT, SERVER = "/client", "/server"
@@ -47,8 +47,18 @@ RUNAS = "--runas"
 SHUTDOWN = "SIGTERM: exit 0, bpffs empty"
 EXPOSITION = "exposition format"
 PLAN = "workload went to plan"
+PEERS = "peer group `loopback` counts as its cgroup"
+PROCESSES = "process names sum to their cgroup"
 ROWS = ([START] + FAMILY_ROWS
-        + [NO_SOCKET_RESETS, REMOVAL, RUNAS, SHUTDOWN, EXPOSITION, PLAN])
+        + [PEERS, PROCESSES, NO_SOCKET_RESETS, REMOVAL, RUNAS, SHUTDOWN, EXPOSITION, PLAN])
+# Per-cgroup families and their twins per peer group and per process name.
+PEER_TWINS = {host.OPENED: "cgroup_tcp_peer_connections_opened_total",
+              host.FAILURES: "cgroup_tcp_peer_connect_failures_total",
+              host.RETRANSMITS: "cgroup_tcp_peer_retransmits_total",
+              host.RESETS_SENT: "cgroup_tcp_peer_resets_sent_total",
+              host.RESETS_RECEIVED: "cgroup_tcp_peer_resets_received_total"}
+PROCESS_TWINS = {host.OPENED: "cgroup_tcp_process_connections_opened_total",
+                 host.FAILURES: "cgroup_tcp_process_connect_failures_total"}
 PASSING = ("exact", "limit")
 # Rows of what the kernel offers, below the checks.
 SEND_LENGTH = "sock_send_length tracepoint (6.3+)"
@@ -207,6 +217,9 @@ class Run:
             out[family] = self.counter_family(family, live, closed)
         out[CONNECTIONS] = self.gauge_family(live, closed)
         out.update(self.histograms(closed))
+        out[PEERS] = self.twins(closed, PEER_TWINS, peer="loopback")
+        out[PROCESSES] = (self.twins(closed, PROCESS_TWINS) if self.exporter == "shared"
+                          else ("exact", []))
         out[NO_SOCKET_RESETS] = self.no_socket_resets(closed)
         out[REMOVAL] = self.removal(closed)
         out[RUNAS] = self.runas()
@@ -294,6 +307,22 @@ class Run:
                 n = sum(t.get(f"{'send' if op == 'send' else 'recv'}_calls", 0) for t in tallies)
                 check(IO_SIZE, label, n, counters[f"{key}_bytes"], op=op)
         return {name: self.cell(problems[name], not found[name]) for name in found}
+
+    def twins(self, closed, twins, **extra):
+        """Each counter of a per-cgroup family equals its twin's series of
+        the cgroup (all traffic here is on loopback) summed over the extra
+        label (those matching `extra`)."""
+        samples, problems, missing = self.samples(closed), [], True
+        for label in (CLIENT, SERVER):
+            for family, twin in twins.items():
+                for _, labels, v in [s for s in samples if s[0] == family
+                                     and s[1].get("cgroup") == label]:
+                    keys = {k: x for k, x in labels.items() if k != "cgroup"}
+                    got = harness.value(samples, twin, cgroup=label, **keys, **extra)
+                    missing &= not harness.has_series(samples, twin, cgroup=label)
+                    if got != v:
+                        problems.append(f"{label} {twin} {keys}: {got:g}, want {v:g}")
+        return self.cell(problems, missing and bool(problems))
 
     def no_socket_resets(self, closed):
         before = harness.value(self.samples("baseline"), host.RESETS_SENT, cgroup="")

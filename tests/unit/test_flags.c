@@ -50,6 +50,36 @@ static void test_defaults(void **state)
 	assert_int_equal(ntohs(sin6->sin6_port), 9437);
 	assert_int_equal(cfg.log_level, LOG_INFO);
 	assert_int_equal(cfg.bucket_step, 1);
+	assert_null(cfg.peer_config_file);
+	assert_int_equal(cfg.max_pairs, 4096);
+	assert_false(cfg.process_attribution);
+	assert_int_equal(cfg.max_per_cgroup, 8);
+}
+
+static void test_peer_and_process_flags(void **state)
+{
+	char *set[] = {"x",
+		       "--peer.config=/etc/peers.yml",
+		       "--peer.max-pairs=0",
+		       "--process.attribution",
+		       "--process.max-per-cgroup",
+		       "3",
+		       NULL};
+	char *value[] = {"x", "--process.attribution=yes", NULL};
+	char *zero[] = {"x", "--process.max-per-cgroup=0", NULL};
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(ARGC(set), set, &cfg), FLAGS_RUN);
+	assert_string_equal(cfg.peer_config_file, "/etc/peers.yml");
+	assert_int_equal(cfg.max_pairs, 0);
+	assert_true(cfg.process_attribution);
+	assert_int_equal(cfg.max_per_cgroup, 3);
+	assert_int_equal(parse(ARGC(value), value, &cfg), FLAGS_BAD);
+	assert_non_null(strstr(err, "flag '--process.attribution' takes no value"));
+	assert_int_equal(parse(ARGC(zero), zero, &cfg), FLAGS_BAD);
+	assert_non_null(
+	    strstr(err, "bad --process.max-per-cgroup '0': want a number from 1 to 1000"));
 }
 
 static void test_bucket_factor(void **state)
@@ -328,6 +358,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_flags),
 	    cmocka_unit_test(test_runas),
 	    cmocka_unit_test(test_bad_runas),
+	    cmocka_unit_test(test_peer_and_process_flags),
 	    cmocka_unit_test(test_bad_value_echoed_on_one_line),
 	    cmocka_unit_test(test_help_and_version_exit_ok),
 	};

@@ -45,7 +45,8 @@ static char *render_pieces(const struct test_row *rows, size_t n, __u64 map_full
 	make_snapshot(&snap, rows, n);
 	render_cursor_init(&cur);
 	buf_init(&b);
-	while (!render_cgroups(&b, &snap, &cur, &opts, b.len + until))
+	while (!render_cgroups(&b, (const struct snapshot *const[ROW_KINDS]){&snap, &snap, &snap},
+			       &cur, &opts, b.len + until))
 		assert_false(b.failed);
 	render_self(&b, &exporter_families[SELF_MAP_FULL], &full, 1, &opts);
 	render_end(&b, &opts);

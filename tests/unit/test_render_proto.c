@@ -28,7 +28,8 @@ static struct buf render_rows(const struct cgroup_values *values, size_t n, size
 		assert_int_equal(snapshot_add(&snap, r ? "/i" : "/h", NULL, &values[r]), 0);
 	render_cursor_init(&cur);
 	buf_init(&b);
-	while (!render_cgroups(&b, &snap, &cur, &opts, b.len + until))
+	while (!render_cgroups(&b, (const struct snapshot *const[ROW_KINDS]){&snap, &snap, &snap},
+			       &cur, &opts, b.len + until))
 		assert_false(b.failed);
 	render_cursor_free(&cur);
 	snapshot_free(&snap);

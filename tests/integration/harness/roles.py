@@ -45,6 +45,17 @@ def listen(port, host=HOST, backlog=64):
     return sock
 
 
+def recv_exactly(sock, count):
+    """Read exactly count bytes; return how many arrived before EOF."""
+    got = 0
+    while got < count:
+        chunk = sock.recv(min(65536, count - got))
+        if not chunk:
+            break
+        got += len(chunk)
+    return got
+
+
 def recv_until_eof(sock):
     """Drain the socket until the peer closes; return the byte count."""
     got = 0
