@@ -118,10 +118,12 @@ void lifecycle_check_returns(struct lifecycle *lc, const struct collector *c)
 	}
 	if (!lc->recent_set.used)
 		return;
+	/* A freed cgroup shown only through its draining slots has not come
+	 * back: it has no slot to free. */
 	for (size_t i = 0; i < c->nsamples; i++) {
 		uint64_t id = c->samples[i].id;
 
-		if (idmap_find(&lc->recent_set, id)->id && !queued(lc, id))
+		if (c->samples[i].owned && idmap_find(&lc->recent_set, id)->id && !queued(lc, id))
 			queue(lc, id, lc->scrape);
 	}
 }

@@ -170,7 +170,8 @@ int scraper_take(struct scraper *s, enum exposition_format format, struct scrape
 	pthread_mutex_lock(&s->lock);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	lifecycle_before_scrape(&s->lifecycle, s->cgroups);
-	err = collector_read(&s->collector, &out->self.stats);
+	err = collector_read(&s->collector, &out->self.stats, s->lifecycle.slots.freed,
+			     s->lifecycle.slots.nfreed);
 	if (!err) {
 		lifecycle_check_returns(&s->lifecycle, &s->collector);
 		err = name_rows(s, &out->rows);

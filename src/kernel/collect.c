@@ -100,26 +100,33 @@ static struct cgroup_sample *sample_of(struct collector *c, __u64 id)
 	return &c->samples[c->nsamples++];
 }
 
+/* Notes that the values of slot are id's; owned: by ctcp_slots, not as
+ * a draining slot. */
+static int add_owner(struct collector *c, __u64 id, __u32 slot, bool owned)
+{
+	struct cgroup_sample *s;
+
+	if (slot >= c->maps.nslots)
+		return 0;
+	s = sample_of(c, id);
+	if (!s)
+		return -ENOMEM;
+	s->owned |= owned;
+	c->sample_of_slot[slot] = (__u32)(s - c->samples) + 1;
+	if (slot >= c->slots_end)
+		c->slots_end = slot + 1;
+	for (int m = 0; m < VALUE_MAPS; m++)
+		if (slot >= c->maps.values_slots[m].first && slot < c->maps.values_slots[m].end)
+			c->entries[m]++;
+	return 0;
+}
+
 /* Notes whose values count read entries of the slots map hold. */
 static int add_owners(struct collector *c, __u32 count)
 {
-	for (__u32 k = 0; k < count; k++) {
-		__u32 slot = c->slot_keys[k];
-		struct cgroup_sample *s;
-
-		if (slot >= c->maps.nslots)
-			continue;
-		s = sample_of(c, c->ids[k]);
-		if (!s)
+	for (__u32 k = 0; k < count; k++)
+		if (add_owner(c, c->ids[k], c->slot_keys[k], true))
 			return -ENOMEM;
-		c->sample_of_slot[slot] = (__u32)(s - c->samples) + 1;
-		if (slot >= c->slots_end)
-			c->slots_end = slot + 1;
-		for (int m = 0; m < VALUE_MAPS; m++)
-			if (slot >= c->maps.values_slots[m].first &&
-			    slot < c->maps.values_slots[m].end)
-				c->entries[m]++;
-	}
 	return 0;
 }
 
@@ -269,7 +276,7 @@ static void reset_samples(struct collector *c)
 	buf_reset(&c->parts);
 }
 
-static int read_slots(struct collector *c)
+static int read_slots(struct collector *c, const struct slot_owner *draining, size_t ndraining)
 {
 	int err;
 
@@ -277,12 +284,15 @@ static int read_slots(struct collector *c)
 		reset_samples(c);
 		err = read_slots_batched(c);
 	} while (err == -EAGAIN);
+	for (size_t i = 0; i < ndraining && !err; i++)
+		err = add_owner(c, draining[i].id, draining[i].slot, false);
 	return err;
 }
 
-int collector_read(struct collector *c, struct ctcp_stats *stats)
+int collector_read(struct collector *c, struct ctcp_stats *stats, const struct slot_owner *draining,
+		   size_t ndraining)
 {
-	int err = read_slots(c);
+	int err = read_slots(c, draining, ndraining);
 
 	for (int m = 0; m < VALUE_MAPS && !err; m++) {
 		err = c->by_key[m] ? -EOPNOTSUPP : read_values_batched(c, m);

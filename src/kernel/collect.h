@@ -7,6 +7,7 @@
 #ifndef COLLECT_H
 #define COLLECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "buf.h"
@@ -16,6 +17,9 @@
 
 struct cgroup_sample {
 	__u64 id;
+	/* Owns a slot in ctcp_slots; false when only draining slots (taken
+	 * from it, kernel/slots.h) hold its values. */
+	bool owned;
 	size_t part[VALUE_MAPS]; /* its value of each map in parts, + 1; 0: none */
 };
 
@@ -41,8 +45,11 @@ struct collector {
 
 int collector_init(struct collector *c, const struct kernel_maps *maps);
 void collector_free(struct collector *c);
-/* Refills c->samples; 0 or a negative errno (logged). */
-int collector_read(struct collector *c, struct ctcp_stats *stats);
+/* Refills c->samples: the slots map's cgroups, and the draining slots'
+ * values under the cgroups they were taken from. 0 or a negative errno
+ * (logged). */
+int collector_read(struct collector *c, struct ctcp_stats *stats, const struct slot_owner *draining,
+		   size_t ndraining);
 
 /* Adds the values of sample i to *out (gauges too: they are two's
  * complement). */

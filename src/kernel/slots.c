@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "cgroup_tcp.h"
+#include "log.h"
 
 int slots_seed(const struct kernel_maps *maps)
 {
@@ -26,22 +27,46 @@ int slots_seed(const struct kernel_maps *maps)
 	return 0;
 }
 
+/* CTCP_SLOT_REUSE_MS, for tests: a positive number of milliseconds. */
+static long long reuse_ns(void)
+{
+	const char *ms = getenv("CTCP_SLOT_REUSE_MS");
+	char *end;
+	long long v;
+
+	if (!ms || !*ms)
+		return SLOTS_REUSE_NS;
+	errno = 0;
+	v = strtoll(ms, &end, 10);
+	if (errno || *end || v <= 0 || v > 3600000) {
+		log_warn("CTCP_SLOT_REUSE_MS=%s is not a number of milliseconds in [1, 3600000]: "
+			 "freed slots are reused after %lld ms",
+			 ms, SLOTS_REUSE_NS / 1000000);
+		return SLOTS_REUSE_NS;
+	}
+	return v * 1000000;
+}
+
 int slots_init(struct slots *s, const struct kernel_maps *maps)
 {
 	int ncpus = libbpf_num_possible_cpus();
 
 	memset(s, 0, sizeof(*s));
 	s->maps = *maps;
+	s->reuse_ns = reuse_ns();
 	if (ncpus <= 0)
 		return -EINVAL;
 	s->zeros = calloc(1, value_maps_largest(ncpus));
-	return s->zeros ? 0 : -ENOMEM;
+	s->conn = malloc(value_map_stride(VALUE_MAP_CONN, ncpus));
+	return s->zeros && s->conn ? 0 : -ENOMEM;
 }
 
 void slots_free(struct slots *s)
 {
 	free(s->freed);
+	free(s->freed_ns);
 	free(s->zeros);
+	free(s->conn);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -53,25 +78,40 @@ static long long monotonic_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Room for one more draining slot, made before a slot is taken away: a
+ * slot taken and not noted would hide the values still counted in it. */
+static bool room(struct slots *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 64;
+	struct slot_owner *owners;
+	long long *ns;
+
+	if (s->nfreed < s->cap)
+		return true;
+	owners = realloc(s->freed, cap * sizeof(*owners));
+	if (!owners)
+		return false;
+	s->freed = owners;
+	ns = realloc(s->freed_ns, cap * sizeof(*ns));
+	if (!ns)
+		return false;
+	s->freed_ns = ns;
+	s->cap = cap;
+	return true;
+}
+
 void slots_free_cgroup(struct slots *s, uint64_t id)
 {
 	__u64 key = id;
 	__u32 slot;
 
-	if (bpf_map_lookup_elem(s->maps.slots_fd, &key, &slot) ||
+	/* Without room the cgroup keeps its slot: freed at a later scrape. */
+	if (!room(s) || bpf_map_lookup_elem(s->maps.slots_fd, &key, &slot) ||
 	    bpf_map_delete_elem(s->maps.slots_fd, &key))
 		return;
 	s->stale_caches = true;
-	if (s->nfreed == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct freed_slot *p = realloc(s->freed, cap * sizeof(*p));
-
-		if (!p)
-			return; /* the slot is lost until restart, nothing else */
-		s->freed = p;
-		s->cap = cap;
-	}
-	s->freed[s->nfreed++] = (struct freed_slot){.slot = slot, .freed_ns = monotonic_ns()};
+	s->freed[s->nfreed] = (struct slot_owner){.id = id, .slot = slot};
+	s->freed_ns[s->nfreed++] = 0;
 }
 
 /* Every program's cached slots become invalid: none still finds a freed
@@ -96,6 +136,38 @@ static bool zero(struct slots *s, __u32 slot)
 	return zeroed;
 }
 
+/* Whether a socket is still counted in the slot's gauge (or the slot could
+ * not be read: then it is kept too). */
+static bool counts_sockets(struct slots *s, __u32 slot)
+{
+	const struct ctcp_conn *conn = s->conn;
+
+	if (bpf_map_lookup_elem(s->maps.values_fd[VALUE_MAP_CONN], &slot, s->conn))
+		return true;
+	for (int state = 0; state < CTCP_TCP_STATES; state++)
+		if (conn->sockets[state])
+			return true;
+	return false;
+}
+
+/* Why a drained slot is safe to zero and reuse. The scrape decided to free
+ * the cgroup from values it read before it deleted the cgroup's entry in
+ * ctcp_slots: a socket may have entered the slot's gauge in between, and
+ * the socket table remembers that slot (gauge_slot) to take the unit out
+ * of it again, whatever slot the cgroup has by then. After the delete and
+ * the epoch bump, a program reaches the slot in two ways only:
+ *  - through an answer it got before them (its cache entry or a lookup),
+ *    while it runs: programs do not sleep, they end within microseconds,
+ *    and reuse_ns is far longer than that;
+ *  - through a socket's gauge_slot, in gauge_leave(), which only ever
+ *    subtracts (gauge_move() adds to the slot the cgroup has now).
+ * So once reuse_ns has passed, the slot's gauges only go down, and each
+ * state's gauge is the number of sockets whose gauge_slot is this slot in
+ * that state. All zero: no socket refers to the slot and no program will
+ * write it again, so zeroing it loses nothing and its next cgroup starts
+ * from zero. Not all zero: the slot stays out of the free stack and its
+ * values stay shown under its cgroup (the collector reads draining slots)
+ * until those sockets have left it; checked again at every scrape. */
 void slots_recycle(struct slots *s)
 {
 	long long now = monotonic_ns();
@@ -104,10 +176,12 @@ void slots_recycle(struct slots *s)
 	if (s->stale_caches)
 		bump_epoch(s);
 	for (size_t i = 0; i < s->nfreed; i++) {
-		struct freed_slot f = s->freed[i];
+		struct slot_owner f = s->freed[i];
+		long long since = s->freed_ns[i] ? s->freed_ns[i] : now;
 
-		if (now - f.freed_ns < SLOTS_REUSE_NS) {
-			s->freed[kept++] = f;
+		if (now - since < s->reuse_ns || counts_sockets(s, f.slot)) {
+			s->freed[kept] = f;
+			s->freed_ns[kept++] = since;
 			continue;
 		}
 		/* A slot that could not be zeroed is never reused. */

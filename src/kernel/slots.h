@@ -13,18 +13,21 @@
 #include "value_maps.h"
 
 /* A program that found a slot just before it was freed may still add to
- * it: its values are zeroed and it is reused this long after the free. */
+ * it: it is checked, zeroed and reused this long after the programs' caches
+ * were invalidated. The environment variable CTCP_SLOT_REUSE_MS sets it
+ * (tests, docs/testing.md). */
 #define SLOTS_REUSE_NS 1000000000LL
-
-struct freed_slot {
-	uint32_t slot;
-	long long freed_ns; /* CLOCK_MONOTONIC */
-};
 
 struct slots {
 	struct kernel_maps maps;
+	long long reuse_ns;
 	void *zeros; /* the largest value of any value map */
-	struct freed_slot *freed;
+	void *conn;  /* one value of the ctcp_conn map, read back */
+	/* Draining: slots taken from their cgroups and not yet reused, with
+	 * the cgroup each still holds values of, and when the programs'
+	 * caches lost them (0: not yet). */
+	struct slot_owner *freed;
+	long long *freed_ns; /* CLOCK_MONOTONIC */
 	size_t nfreed, cap;
 	bool stale_caches; /* slots were freed since the epoch was bumped */
 };
@@ -38,10 +41,12 @@ int slots_seed(const struct kernel_maps *maps);
 int slots_init(struct slots *s, const struct kernel_maps *maps);
 void slots_free(struct slots *s);
 /* Takes a cgroup's slot away from it: later events of the cgroup (a socket
- * that outlived it) claim a new one. */
+ * that outlived it) claim a new one. The slot drains: its values are still
+ * the cgroup's (the collector shows them under it) until it is reused. */
 void slots_free_cgroup(struct slots *s, uint64_t id);
 /* After a round of frees: makes the programs' cached slots invalid if any
- * was freed, and gives back the slots freed SLOTS_REUSE_NS ago or more. */
+ * was freed, and gives back the slots freed SLOTS_REUSE_NS ago or more
+ * that no socket is counted in. */
 void slots_recycle(struct slots *s);
 
 #endif /* SLOTS_H */
