@@ -58,7 +58,9 @@ int slots_init(struct slots *s, const struct kernel_maps *maps)
 		return -EINVAL;
 	s->zeros = calloc(1, value_maps_largest(ncpus));
 	s->conn = malloc(value_map_stride(VALUE_MAP_CONN, ncpus));
-	return s->zeros && s->conn ? 0 : -ENOMEM;
+	if (!s->zeros || !s->conn || idmap_init(&s->blocked))
+		return -ENOMEM;
+	return 0;
 }
 
 void slots_free(struct slots *s)
@@ -67,6 +69,7 @@ void slots_free(struct slots *s)
 	free(s->freed_ns);
 	free(s->zeros);
 	free(s->conn);
+	idmap_free(&s->blocked);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -150,6 +153,21 @@ static bool counts_sockets(struct slots *s, __u32 slot)
 	return false;
 }
 
+/* Whether the slot can be zeroed and reused: see slots_recycle. */
+static bool drained(struct slots *s, size_t i, long long now)
+{
+	return now - s->freed_ns[i] >= s->reuse_ns && !counts_sockets(s, s->freed[i].slot);
+}
+
+/* Whether the cgroup owns a slot again (a socket that outlived it). */
+static bool owns_slot(struct slots *s, uint64_t id)
+{
+	__u64 key = id;
+	__u32 slot;
+
+	return bpf_map_lookup_elem(s->maps.slots_fd, &key, &slot) == 0;
+}
+
 /* Why a drained slot is safe to zero and reuse. The scrape decided to free
  * the cgroup from values it read before it deleted the cgroup's entry in
  * ctcp_slots: a socket may have entered the slot's gauge in between, and
@@ -167,7 +185,12 @@ static bool counts_sockets(struct slots *s, __u32 slot)
  * write it again, so zeroing it loses nothing and its next cgroup starts
  * from zero. Not all zero: the slot stays out of the free stack and its
  * values stay shown under its cgroup (the collector reads draining slots)
- * until those sockets have left it; checked again at every scrape. */
+ * until those sockets have left it; checked again at every scrape.
+ *
+ * A cgroup's draining slots are reused together, and only once it owns no
+ * slot: its series then leaves the scrape whole. Reusing one while others
+ * (or a new slot) still show the cgroup would take its counts out of a
+ * series that stays, a counter going down. */
 void slots_recycle(struct slots *s)
 {
 	long long now = monotonic_ns();
@@ -175,18 +198,30 @@ void slots_recycle(struct slots *s)
 
 	if (s->stale_caches)
 		bump_epoch(s);
+	idmap_clear(&s->blocked);
 	for (size_t i = 0; i < s->nfreed; i++) {
-		struct slot_owner f = s->freed[i];
-		long long since = s->freed_ns[i] ? s->freed_ns[i] : now;
+		struct idmap_slot *b;
 
-		if (now - since < s->reuse_ns || counts_sockets(s, f.slot)) {
-			s->freed[kept] = f;
-			s->freed_ns[kept++] = since;
+		if (!s->freed_ns[i])
+			s->freed_ns[i] = now;
+		b = idmap_find(&s->blocked, s->freed[i].id);
+		if (b->id || (drained(s, i, now) && !owns_slot(s, s->freed[i].id)))
+			continue;
+		/* Without memory the slots are only kept longer. */
+		if (idmap_reserve(&s->blocked))
+			return;
+		idmap_find(&s->blocked, s->freed[i].id)->id = s->freed[i].id;
+	}
+	for (size_t i = 0; i < s->nfreed; i++) {
+		if (idmap_find(&s->blocked, s->freed[i].id)->id) {
+			s->freed[kept] = s->freed[i];
+			s->freed_ns[kept++] = s->freed_ns[i];
 			continue;
 		}
 		/* A slot that could not be zeroed is never reused. */
-		if (zero(s, f.slot))
-			bpf_map_update_elem(s->maps.free_slots_fd, NULL, &f.slot, BPF_ANY);
+		if (zero(s, s->freed[i].slot))
+			bpf_map_update_elem(s->maps.free_slots_fd, NULL, &s->freed[i].slot,
+					    BPF_ANY);
 	}
 	s->nfreed = kept;
 }

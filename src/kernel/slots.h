@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "idmap.h"
 #include "value_maps.h"
 
 /* A program that found a slot just before it was freed may still add to
@@ -29,7 +30,8 @@ struct slots {
 	struct slot_owner *freed;
 	long long *freed_ns; /* CLOCK_MONOTONIC */
 	size_t nfreed, cap;
-	bool stale_caches; /* slots were freed since the epoch was bumped */
+	bool stale_caches;    /* slots were freed since the epoch was bumped */
+	struct idmap blocked; /* cgroups whose draining slots wait, while recycling */
 };
 
 /* Before any program runs: the unattributed and overflow keys own their
@@ -46,7 +48,8 @@ void slots_free(struct slots *s);
 void slots_free_cgroup(struct slots *s, uint64_t id);
 /* After a round of frees: makes the programs' cached slots invalid if any
  * was freed, and gives back the slots freed SLOTS_REUSE_NS ago or more
- * that no socket is counted in. */
+ * that no socket is counted in, of cgroups that own no slot again and
+ * have no other slot still draining. */
 void slots_recycle(struct slots *s);
 
 #endif /* SLOTS_H */
