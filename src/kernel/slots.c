@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cgroup_tcp.h"
 #include "log.h"
 
@@ -47,13 +48,47 @@ static long long reuse_ns(void)
 	return v * 1000000;
 }
 
+/* A map of maps whose only use is that updating it from user space waits
+ * for every BPF program running anywhere to end: the kernel calls
+ * synchronize_rcu() after such an update (maybe_wait_bpf_programs(), Linux
+ * 4.12 and later), and programs other than sleepable ones, which this
+ * exporter has none of, run inside an RCU read-side section, preempted or
+ * not. Made at start, while the exporter may still create maps. */
+static int programs_barrier(struct slots *s)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+
+	s->inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ctcp_sync_in", 4, 4, 1, NULL);
+	if (s->inner_fd < 0)
+		return -errno;
+	opts.inner_map_fd = s->inner_fd;
+	s->barrier_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "ctcp_sync", 4, 4, 1, &opts);
+	return s->barrier_fd < 0 ? -errno : 0;
+}
+
+/* Returns once every program that was running has ended. */
+static int wait_for_programs(struct slots *s)
+{
+	__u32 key = 0;
+
+	return bpf_map_update_elem(s->barrier_fd, &key, &s->inner_fd, BPF_ANY) ? -errno : 0;
+}
+
 int slots_init(struct slots *s, const struct kernel_maps *maps)
 {
 	int ncpus = libbpf_num_possible_cpus();
+	int err;
 
 	memset(s, 0, sizeof(*s));
 	s->maps = *maps;
+	s->inner_fd = s->barrier_fd = -1;
 	s->reuse_ns = reuse_ns();
+	err = programs_barrier(s);
+	if (err) {
+		log_error("cannot make the BPF map that waits for running programs: %s",
+			  strerror(-err));
+		return err;
+	}
 	if (ncpus <= 0)
 		return -EINVAL;
 	s->zeros = calloc(1, value_maps_largest(ncpus));
@@ -70,6 +105,10 @@ void slots_free(struct slots *s)
 	free(s->zeros);
 	free(s->conn);
 	idmap_free(&s->blocked);
+	if (s->barrier_fd >= 0)
+		close(s->barrier_fd);
+	if (s->inner_fd >= 0)
+		close(s->inner_fd);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -118,7 +157,7 @@ void slots_free_cgroup(struct slots *s, uint64_t id)
 }
 
 /* Every program's cached slots become invalid: none still finds a freed
- * slot through its cache. Never 0, which marks an entry being written. */
+ * slot through its cache. Never 0, the epoch of an empty entry. */
 static void bump_epoch(struct slots *s)
 {
 	__u32 next = __atomic_load_n(s->maps.slot_epoch, __ATOMIC_RELAXED) + 1;
@@ -156,7 +195,8 @@ static bool counts_sockets(struct slots *s, __u32 slot)
 /* Whether the slot can be zeroed and reused: see slots_recycle. */
 static bool drained(struct slots *s, size_t i, long long now)
 {
-	return now - s->freed_ns[i] >= s->reuse_ns && !counts_sockets(s, s->freed[i].slot);
+	return s->freed_ns[i] && now - s->freed_ns[i] >= s->reuse_ns &&
+	       !counts_sockets(s, s->freed[i].slot);
 }
 
 /* Whether the cgroup owns a slot again (a socket that outlived it). */
@@ -175,17 +215,19 @@ static bool owns_slot(struct slots *s, uint64_t id)
  * of it again, whatever slot the cgroup has by then. After the delete and
  * the epoch bump, a program reaches the slot in two ways only:
  *  - through an answer it got before them (its cache entry or a lookup),
- *    while it runs: programs do not sleep, they end within microseconds,
- *    and reuse_ns is far longer than that;
+ *    while it runs. wait_for_programs() returns once every program that
+ *    was running has ended, however long it was preempted: called after
+ *    the bump, no program holds such an answer any more;
  *  - through a socket's gauge_slot, in gauge_leave(), which only ever
  *    subtracts (gauge_move() adds to the slot the cgroup has now).
- * So once reuse_ns has passed, the slot's gauges only go down, and each
- * state's gauge is the number of sockets whose gauge_slot is this slot in
- * that state. All zero: no socket refers to the slot and no program will
- * write it again, so zeroing it loses nothing and its next cgroup starts
- * from zero. Not all zero: the slot stays out of the free stack and its
- * values stay shown under its cgroup (the collector reads draining slots)
- * until those sockets have left it; checked again at every scrape.
+ * So after that wait the slot's gauges only go down, and each state's
+ * gauge is the number of sockets whose gauge_slot is this slot in that
+ * state. All zero: no socket refers to the slot and no program will write
+ * it again, so zeroing it loses nothing and its next cgroup starts from
+ * zero. Not all zero: the slot stays out of the free stack and its values
+ * stay shown under its cgroup (the collector reads draining slots) until
+ * those sockets have left it; checked again at every scrape. reuse_ns only
+ * batches the checks: a slot is looked at once it drained that long.
  *
  * A cgroup's draining slots are reused together, and only once it owns no
  * slot: its series then leaves the scrape whole. Reusing one while others
@@ -195,17 +237,27 @@ void slots_recycle(struct slots *s)
 {
 	long long now = monotonic_ns();
 	size_t kept = 0;
+	bool due = false;
+	int err;
 
+	/* Slots freed since the last round are stamped after the bump: the
+	 * wait below must come after it. */
+	for (size_t i = 0; i < s->nfreed; i++)
+		due |= s->freed_ns[i] && now - s->freed_ns[i] >= s->reuse_ns;
+	err = due ? wait_for_programs(s) : 0;
+	if (err) {
+		log_warn("cannot wait for running BPF programs: %s; freed slots wait",
+			 strerror(-err));
+		due = false;
+	}
 	if (s->stale_caches)
 		bump_epoch(s);
 	idmap_clear(&s->blocked);
 	for (size_t i = 0; i < s->nfreed; i++) {
 		struct idmap_slot *b;
 
-		if (!s->freed_ns[i])
-			s->freed_ns[i] = now;
 		b = idmap_find(&s->blocked, s->freed[i].id);
-		if (b->id || (drained(s, i, now) && !owns_slot(s, s->freed[i].id)))
+		if (b->id || (due && drained(s, i, now) && !owns_slot(s, s->freed[i].id)))
 			continue;
 		/* Without memory the slots are only kept longer. */
 		if (idmap_reserve(&s->blocked))
@@ -224,4 +276,7 @@ void slots_recycle(struct slots *s)
 					    BPF_ANY);
 	}
 	s->nfreed = kept;
+	for (size_t i = 0; i < s->nfreed; i++)
+		if (!s->freed_ns[i])
+			s->freed_ns[i] = now;
 }

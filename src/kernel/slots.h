@@ -13,17 +13,18 @@
 #include "idmap.h"
 #include "value_maps.h"
 
-/* A program that found a slot just before it was freed may still add to
- * it: it is checked, zeroed and reused this long after the programs' caches
- * were invalidated. The environment variable CTCP_SLOT_REUSE_MS sets it
+/* A freed slot is checked for reuse once it drained this long (after a
+ * wait for the programs that may still hold it, slots.c): the delay only
+ * batches the checks. The environment variable CTCP_SLOT_REUSE_MS sets it
  * (tests, docs/testing.md). */
 #define SLOTS_REUSE_NS 1000000000LL
 
 struct slots {
 	struct kernel_maps maps;
 	long long reuse_ns;
-	void *zeros; /* the largest value of any value map */
-	void *conn;  /* one value of the ctcp_conn map, read back */
+	int barrier_fd, inner_fd; /* see wait_for_programs() in slots.c */
+	void *zeros;		  /* the largest value of any value map */
+	void *conn;		  /* one value of the ctcp_conn map, read back */
 	/* Draining: slots taken from their cgroups and not yet reused, with
 	 * the cgroup each still holds values of, and when the programs'
 	 * caches lost them (0: not yet). */
