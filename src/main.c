@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 	struct webconfig web = {0};
 	char err[1024];
 	sigset_t stop;
-	int sig, status = EXIT_RUNTIME;
+	int sig, failed, status = EXIT_RUNTIME;
 	bool scraper_ready = false;
 
 	switch (flags_parse(argc, argv, &cfg, stdout, err, sizeof(err))) {
@@ -103,8 +103,9 @@ int main(int argc, char **argv)
 	cgroups = open_cgroups(&loader);
 	if (!cgroups)
 		goto cleanup;
-	if (scraper_init(&scraper, &loader, cgroups, &cfg)) {
-		log_error("out of memory");
+	failed = scraper_init(&scraper, &loader, cgroups, &cfg);
+	if (failed) {
+		log_error("cannot prepare scrapes: %s", strerror(-failed));
 		goto cleanup;
 	}
 	scraper_ready = true;

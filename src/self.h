@@ -19,6 +19,7 @@ struct self_sources {
 	double last_scrape_seconds;
 	size_t excluded;
 	size_t freed;
+	size_t deferred; /* removed cgroups not queued for want of memory */
 };
 
 void render_self_metrics(struct buf *b, const struct self_sources *src,

@@ -74,13 +74,15 @@ void collector_free(struct collector *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* The sample of a cgroup, new (no values) on first sight in this read. */
+/* The sample of a cgroup, new (no values) on first sight in this read.
+ * The index holds no id 0 (idmap.h): cgroup=""'s key has its own. */
 static struct cgroup_sample *sample_of(struct collector *c, __u64 id)
 {
-	struct idmap_slot *slot = idmap_find(&c->index, id);
+	struct idmap_slot *slot = id ? idmap_find(&c->index, id) : NULL;
+	size_t known = slot ? (size_t)slot->value : c->unattributed;
 
-	if (slot->id)
-		return &c->samples[(size_t)slot->value - 1];
+	if (known)
+		return &c->samples[known - 1];
 	if (c->nsamples == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
 		struct cgroup_sample *s = realloc(c->samples, cap * sizeof(*s));
@@ -90,11 +92,15 @@ static struct cgroup_sample *sample_of(struct collector *c, __u64 id)
 		c->samples = s;
 		c->cap = cap;
 	}
-	if (idmap_reserve(&c->index))
-		return NULL;
-	slot = idmap_find(&c->index, id);
-	slot->id = id;
-	slot->value = (void *)(c->nsamples + 1);
+	if (!id) {
+		c->unattributed = c->nsamples + 1;
+	} else {
+		if (idmap_reserve(&c->index))
+			return NULL;
+		slot = idmap_find(&c->index, id);
+		slot->id = id;
+		slot->value = (void *)(c->nsamples + 1);
+	}
 	memset(&c->samples[c->nsamples], 0, sizeof(c->samples[0]));
 	c->samples[c->nsamples].id = id;
 	return &c->samples[c->nsamples++];
@@ -272,6 +278,7 @@ static void reset_samples(struct collector *c)
 	memset(c->entries, 0, sizeof(c->entries));
 	memset(c->sample_of_slot, 0, c->slots_end * sizeof(*c->sample_of_slot));
 	c->slots_end = 0;
+	c->unattributed = 0;
 	idmap_clear(&c->index);
 	buf_reset(&c->parts);
 }

@@ -34,7 +34,8 @@ struct collector {
 	__u32 *sample_of_slot; /* per slot: sample index + 1, 0 for none */
 	__u32 slots_end;       /* sample_of_slot is 0 from here on */
 	struct ctcp_stats *stats_values;
-	struct idmap index; /* id -> sample index + 1 */
+	struct idmap index;  /* id -> sample index + 1, but for id 0: */
+	size_t unattributed; /* the sample index + 1 of id 0 (cgroup=""), 0: none */
 	struct cgroup_sample *samples;
 	size_t nsamples;
 	size_t entries[VALUE_MAPS]; /* cgroups each map held at the last read */

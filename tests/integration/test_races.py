@@ -8,9 +8,9 @@ and the BPF programs race.
   busy-wait sweep over that scrape's window, TRIALS times). While the
   connections are open the ESTABLISHED gauge of those cgroups equals
   `ss`; after they closed no cgroup's gauge is negative and theirs is 0.
-- counters only go up: hundreds of scrapes while cgroups are made, used
-  and removed; every _total, _count and _bucket series, cgroup="" among
-  them, never decreases from one scrape to the next.
+- counters only go up: 300 scrapes back to back while cgroups are made,
+  used and removed; every _total, _count and _bucket series, cgroup=""
+  among them, never decreases from one scrape to the next.
 
 The exporter runs with CTCP_SLOT_REUSE_MS (docs/testing.md) so that freed
 slots are zeroed and reused within the test.
@@ -22,7 +22,6 @@ Without root the test is skipped (exit 77), or fails when CI=true.
 
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -37,6 +36,7 @@ from harness import CONNECTIONS  # noqa: E402
 TRIALS = int(os.environ.get("CTCP_RACE_TRIALS", "200"))
 REUSE_MS = 50           # freed slots zeroed and reused after this
 MONOTONIC_SCRAPES = 300
+MISSED = "cgroup_tcp_exporter_program_missed_runs_total"
 
 
 def established_on(port):
@@ -69,15 +69,6 @@ def scrape_racing(exporter, offset, action):
         while conn.recv(1 << 16):
             pass
     return time.perf_counter() - start
-
-
-def counter_series(body):
-    """{series key: value} of every _total, _count and _bucket sample."""
-    out = {}
-    for name, labels, v in harness.parse_samples(body):
-        if name.endswith(("_total", "_count", "_bucket")):
-            out[(name, tuple(sorted((k, x) for k, x in labels.items() if x)))] = v
-    return out
 
 
 class RacesTest(unittest.TestCase):
@@ -156,17 +147,74 @@ class RacesTest(unittest.TestCase):
         final = harness.poll(lambda: gauges(exporter.scrape().body),
                              lambda g: under(g, prefix) == 0, timeout=5, interval=0.1)
         time.sleep(3 * REUSE_MS / 1000)
-        final = gauges(exporter.scrape().body)
+        body = exporter.scrape().body
+        final = gauges(body)
         negative = {k: v for k, v in final.items() if v < 0}
+        left = {k: v for k, v in final.items() if (k[0] or "").startswith(prefix) and v}
+        missed = sum(v for _, _, v in harness.samples_of(body, MISSED))
         harness.note(f"slot race: {TRIALS} trials over a {window * 1000:.1f} ms scrape window "
                      f"in {trials_seconds:.1f} s; ss {ss}, gauge {min(seen):g}..{max(seen):g} "
-                     f"over {len(seen)} scrapes; after closing {under(final, prefix):g} "
-                     f"under the removed cgroups, {len(negative)} negative gauges")
+                     f"over {len(seen)} scrapes; after closing {left or 0} "
+                     f"under the removed cgroups, {len(negative)} negative gauges; "
+                     f"{missed:g} program runs skipped by the kernel")
         self.assertEqual(ss, TRIALS, "connections open (environment)")
+        self.assertEqual(negative, {}, "negative gauges after closing")
+        # A state change the kernel skipped (README, "Events the kernel
+        # skips") leaves its unit where it was: exact when none was.
+        if missed:
+            self.assertLessEqual(max(abs(v - ss) for v in seen), missed, "ESTABLISHED gauge of "
+                                 f"the removed cgroups against ss (elsewhere: {elsewhere})")
+            self.assertLessEqual(sum(left.values()), missed, "after closing")
+            return
         self.assertEqual(sorted(set(seen)), [ss], "ESTABLISHED gauge of the removed cgroups "
                          f"against ss, every scrape (elsewhere: {elsewhere})")
-        self.assertEqual(negative, {}, "negative gauges after closing")
-        self.assertEqual(under(final, prefix), 0, "gauge of the removed cgroups after closing")
+        self.assertEqual(left, {}, "gauge of the removed cgroups after closing")
+
+
+    def test_2_counters_never_go_down(self):
+        exporter = self.start_exporter()
+        parent = harness.Cgroup.make(self.run_id + "-churn")
+        scraper = harness.KeepAliveScraper(exporter)
+        harness.cleanup.add(scraper.close, "close the keep-alive scraper")
+        stop, bodies, failures = threading.Event(), [], []
+
+        def scrape_without_pause():
+            try:
+                while not stop.is_set() and len(bodies) < MONOTONIC_SCRAPES:
+                    bodies.append(scraper.scrape().body)
+            except Exception as e:  # reported by the main thread
+                failures.append(e)
+
+        scraping = threading.Thread(target=scrape_without_pause)
+        scraping.start()
+        made, start = 0, time.monotonic()
+        try:
+            # Cgroups made, used (connections both ways, resets, bytes) and
+            # removed, some with a child, while the scrapes run.
+            while scraping.is_alive() and time.monotonic() - start < 120:
+                cgroup = parent.child(f"m{made}")
+                paths = [cgroup.path] + ([cgroup.child("d").path] if made % 3 == 0 else [])
+                harness.connect_in_each(paths, self.home)
+                cgroup.remove()
+                made += 1
+        finally:
+            stop.set()
+            scraping.join()
+        seconds = time.monotonic() - start
+        self.assertEqual(failures, [], "scraping failed")
+        down, series = [], set()
+        for n in range(1, len(bodies)):
+            before = harness.counter_samples(bodies[n - 1])
+            after = harness.counter_samples(bodies[n])
+            series.update(after)
+            down += [(n,) + d for d in harness.decreases(before, after)]
+        unattributed = sum(1 for k in series if 'cgroup=""' in k)
+        harness.note(f"monotonic counters: {len(bodies)} scrapes in {seconds:.1f} s while "
+                     f"{made} cgroups were made, used and removed; {len(series)} counter "
+                     f"series ({unattributed} of cgroup=\"\"), {len(down)} decreases")
+        self.assertGreaterEqual(len(bodies), MONOTONIC_SCRAPES, "scrapes")
+        self.assertGreater(unattributed, 0, 'cgroup="" series checked')
+        self.assertEqual(down[:10], [], "counters that went down (scrape, series, before, after)")
 
 
 if __name__ == "__main__":

@@ -55,7 +55,6 @@ CGROUPS, NAMESPACES = 4, 2
 MAX_LIVE = 40            # steps that left sockets open, closed at random
 QUIESCENT_EVERY = 3.0    # seconds between quiescent points
 MISSED = "cgroup_tcp_exporter_program_missed_runs_total"
-COUNTER_SUFFIXES = ("_total", "_count", "_bucket")
 # ss's state names, and the gauge's
 SS_STATES = {"ESTAB": "established", "SYN-SENT": "syn_sent", "SYN-RECV": "syn_recv",
              "FIN-WAIT-1": "fin_wait1", "FIN-WAIT-2": "fin_wait2",
@@ -102,19 +101,6 @@ while True:
 def setns(fd):
     if _libc.setns(fd, CLONE_NEWNET) != 0:
         raise OSError(ctypes.get_errno(), "setns")
-
-
-def counters(body):
-    """{series text: value} of every counter sample (cheap: no parser)."""
-    out = {}
-    for line in body.splitlines():
-        if not line or line[0] == "#":
-            continue
-        series, _, v = line.rpartition(" ")
-        name = series.split("{", 1)[0]
-        if name.endswith(COUNTER_SUFFIXES):
-            out[series] = float(v)
-    return out
 
 
 class Live:
@@ -396,9 +382,8 @@ class SoakTest(unittest.TestCase):
 
     def scrape(self):
         body = self.exporter.scrape().body
-        now = counters(body)
-        down = [(k, self.last[k], v) for k, v in now.items() if k in self.last and v < self.last[k]]
-        self.decreases += down
+        now = harness.counter_samples(body)
+        self.decreases += harness.decreases(self.last, now)
         self.last = now
         self.scrapes += 1
         return body
