@@ -9,6 +9,7 @@
 #include <string.h>
 #include "log.h"
 #include "packed.h"
+#include "slots.h"
 
 #define FIRST_CHUNK 256
 /* The kernel's internal ENOTSUPP, which user space headers lack. */
@@ -291,8 +292,19 @@ static int read_slots(struct collector *c, const struct slot_owner *draining, si
 		reset_samples(c);
 		err = read_slots_batched(c);
 	} while (err == -EAGAIN);
-	for (size_t i = 0; i < ndraining && !err; i++)
-		err = add_owner(c, draining[i].id, draining[i].slot, false);
+	/* A unit that entered a slot as it was freed is its cgroup's until
+	 * the socket leaves. A cgroup that came back (owns a slot again)
+	 * keeps the counts of its draining slots, which are reused only after
+	 * it is freed again: its counters never go down. Otherwise a draining
+	 * slot shows nothing, so a removed cgroup leaves the scrape when it is
+	 * freed. */
+	for (size_t i = 0; i < ndraining && !err; i++) {
+		const struct idmap_slot *known = idmap_find(&c->index, draining[i].id);
+
+		if ((known->id && c->samples[(size_t)known->value - 1].owned) ||
+		    slots_counts_sockets(&c->maps, draining[i].slot, c->sum))
+			err = add_owner(c, draining[i].id, draining[i].slot, false);
+	}
 	return err;
 }
 

@@ -46,9 +46,9 @@ struct collector {
 
 int collector_init(struct collector *c, const struct kernel_maps *maps);
 void collector_free(struct collector *c);
-/* Refills c->samples: the slots map's cgroups, and the draining slots'
- * values under the cgroups they were taken from. 0 or a negative errno
- * (logged). */
+/* Refills c->samples: the slots map's cgroups, and the values of draining
+ * slots that still count sockets, or whose cgroup owns a slot again, under
+ * the cgroups they were taken from. 0 or a negative errno (logged). */
 int collector_read(struct collector *c, struct ctcp_stats *stats, const struct slot_owner *draining,
 		   size_t ndraining);
 

@@ -178,13 +178,11 @@ static bool zero(struct slots *s, __u32 slot)
 	return zeroed;
 }
 
-/* Whether a socket is still counted in the slot's gauge (or the slot could
- * not be read: then it is kept too). */
-static bool counts_sockets(struct slots *s, __u32 slot)
+bool slots_counts_sockets(const struct kernel_maps *maps, __u32 slot, void *buf)
 {
-	const struct ctcp_conn *conn = s->conn;
+	const struct ctcp_conn *conn = buf;
 
-	if (bpf_map_lookup_elem(s->maps.values_fd[VALUE_MAP_CONN], &slot, s->conn))
+	if (bpf_map_lookup_elem(maps->values_fd[VALUE_MAP_CONN], &slot, buf))
 		return true;
 	for (int state = 0; state < CTCP_TCP_STATES; state++)
 		if (conn->sockets[state])
@@ -196,7 +194,7 @@ static bool counts_sockets(struct slots *s, __u32 slot)
 static bool drained(struct slots *s, size_t i, long long now)
 {
 	return s->freed_ns[i] && now - s->freed_ns[i] >= s->reuse_ns &&
-	       !counts_sockets(s, s->freed[i].slot);
+	       !slots_counts_sockets(&s->maps, s->freed[i].slot, s->conn);
 }
 
 /* Whether the cgroup owns a slot again (a socket that outlived it). */
@@ -225,8 +223,9 @@ static bool owns_slot(struct slots *s, uint64_t id)
  * state. All zero: no socket refers to the slot and no program will write
  * it again, so zeroing it loses nothing and its next cgroup starts from
  * zero. Not all zero: the slot stays out of the free stack and its values
- * stay shown under its cgroup (the collector reads draining slots) until
- * those sockets have left it; checked again at every scrape. reuse_ns only
+ * are shown under its cgroup (the collector reads draining slots that
+ * count sockets) until those sockets have left it; checked again at every
+ * scrape. reuse_ns only
  * batches the checks: a slot is looked at once it drained that long.
  *
  * A cgroup's draining slots are reused together, and only once it owns no

@@ -44,9 +44,13 @@ int slots_seed(const struct kernel_maps *maps);
 int slots_init(struct slots *s, const struct kernel_maps *maps);
 void slots_free(struct slots *s);
 /* Takes a cgroup's slot away from it: later events of the cgroup (a socket
- * that outlived it) claim a new one. The slot drains: its values are still
- * the cgroup's (the collector shows them under it) until it is reused. */
+ * that outlived it) claim a new one. The slot drains: while sockets are
+ * counted in it (ones that entered it as it was freed), the collector shows
+ * its values under the cgroup. */
 void slots_free_cgroup(struct slots *s, uint64_t id);
+/* Whether a socket is counted in the slot's gauge (or the slot could not be
+ * read); buf holds one value of the ctcp_conn map. */
+bool slots_counts_sockets(const struct kernel_maps *maps, __u32 slot, void *buf);
 /* After a round of frees: makes the programs' cached slots invalid if any
  * was freed, and gives back the slots freed SLOTS_REUSE_NS ago or more
  * that no socket is counted in, of cgroups that own no slot again and
