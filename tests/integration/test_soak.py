@@ -400,7 +400,7 @@ class SoakTest(unittest.TestCase):
         two scrapes agree (a timer may close a socket during a read) and
         the scrape agrees with ss."""
         deadline = time.monotonic() + 8
-        last = None
+        last, recent, self.recent = None, self.recent, []
         while True:
             ss1 = self.ss_gauge()
             samples = harness.parse_samples(self.scrape())
@@ -429,12 +429,16 @@ class SoakTest(unittest.TestCase):
                 self.offsets = bal
             return
         where = (f"quiescent point {self.points} ({self.skipped_points} after skipped runs, "
-                 f"{missed:g} runs skipped; last steps {self.recent})")
+                 f"{missed:g} runs skipped; steps since the last point {recent})")
         self.assertEqual(ss1, ss2, "ss moved for 8 s")
         self.assertEqual(g, ss2, f"gauge against ss at {where}")
         off = {cg: v - self.offsets.get(cg, 0) for cg, v in bal.items()
                if v != self.offsets.get(cg, 0)}
-        self.assertEqual(off, {}, f"opened - closed - open sockets at {where}")
+        detail = {cg: {f"{n[len('cgroup_tcp_connections_'):]}{{{l.get('direction')}}}": v
+                       for n, l, v in samples if l.get("cgroup") == cg and n in (OPENED, CLOSED)}
+                  for cg in off}
+        self.assertEqual(off, {}, f"opened - closed - open sockets at {where}; {detail}; "
+                         f"gauge {g}")
 
     # ------------------------------------------------------------ the soak
 
@@ -459,13 +463,13 @@ class SoakTest(unittest.TestCase):
             if self.live and (len(self.live) >= MAX_LIVE or self.rng.random() < 0.45):
                 live = self.live.pop(self.rng.randrange(len(self.live)))
                 live.close()
-                self.recent = (self.recent + [f"close {live.what}"])[-8:]
+                self.recent.append(f"close {live.what}")
                 closes += 1
             else:
                 kind = self.rng.choice(kinds)
                 self.steps[kind] = self.steps.get(kind, 0) + 1
                 self.live.append(Live(kind, self.run_step(kind)))
-                self.recent = (self.recent + [kind])[-8:]
+                self.recent.append(kind)
             if self.rng.random() < 0.3:
                 self.scrape()
             if time.monotonic() >= next_point:
