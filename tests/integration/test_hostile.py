@@ -557,6 +557,10 @@ class HostileTest(harness.ClassResources, unittest.TestCase):
         self.assertEqual(harness.successful_connects(ns0, self.netns.read_snmp()), connects,
                          "connects in the test's namespace (environment)")
 
+        # The cgroup beyond PATH_MAX has no name: the first scrape that meets
+        # it leaves it out (its removal report might be on its way), the
+        # next counts it under cgroup="" (README, "Who a series belongs to").
+        scraper.scrape()
         raw = scraper.scrape().raw
         body = decoded(raw)
         openmetrics = scraper.scrape({"Accept": OPENMETRICS})
