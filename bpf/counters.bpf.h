@@ -47,15 +47,17 @@ struct {
 	__type(value, struct ctcp_slot_cached);
 } ctcp_slot_cache SEC(".maps") __weak;
 
-/* Per CPU: 1 while a program writes a cache entry. A program that
- * interrupts it (or runs while it is preempted) on that CPU writes none: its
- * stores could mix with the other's into a wrong entry. */
+/* Per CPU: a sequence count of the writes of cache entries, odd while one
+ * is under way. A program that interrupts a write (or runs while it is
+ * preempted) on that CPU writes no entry, since its stores could mix with
+ * the other's; a reader takes an entry only if no write began or ended
+ * while it read (slot_of). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32);
-} ctcp_cache_busy SEC(".maps") __weak;
+} ctcp_cache_seq SEC(".maps") __weak;
 
 /* Lifecycle counters, gauges and their histograms, by slot: one shared copy
  * per cgroup, changed with atomic adds. */
@@ -123,7 +125,7 @@ const volatile __u32 ctcp_socket_bucket_mask __weak = CTCP_MAX_SOCKETS / CTCP_SO
 /* Entries of ctcp_io, set at load time. */
 const volatile __u32 ctcp_io_percpu_slots __weak = CTCP_MAX_CGROUPS;
 /* Bumped by user space whenever it frees slots, which invalidates every
- * cache entry. Never 0: that marks an entry being written. */
+ * cache entry. Never 0, the epoch of an empty entry. */
 __u32 ctcp_slot_epoch __weak = 1;
 
 /* The kernel's HZ, jiffies per second, measured by user space at load time:
@@ -146,13 +148,16 @@ static __always_inline __u64 cgroup_of(const struct sock *sk)
 	return sk->sk_cgrp_data.cgroup->kn->id;
 }
 
+/* Atomic although per CPU: a program nesting on this CPU (softirq over
+ * process context) may add to the same counter between a plain add's load
+ * and store. */
 static __always_inline void count_stat(__u32 field)
 {
 	__u32 key = 0;
 	__u64 *stats = bpf_map_lookup_elem(&ctcp_stats, &key);
 
 	if (stats && field < sizeof(struct ctcp_stats) / sizeof(__u64))
-		stats[field]++;
+		__sync_fetch_and_add(&stats[field], 1);
 }
 
 /* A new cgroup's slot, entered in ctcp_slots unless another CPU entered
@@ -175,25 +180,24 @@ static __always_inline bool slot_claim(__u64 cgid, __u32 *out)
 	return true;
 }
 
-/* Fills a cache entry: invalid (epoch 0) until complete, so a program
- * interrupting the write on this CPU misses rather than misreads. */
+/* Fills a cache entry between two steps of this CPU's sequence count, so
+ * that a reader interrupted by it (or interrupting it) sees the count move
+ * and does not use what it read. */
 static __always_inline void slot_remember(struct ctcp_slot_cached *cached, __u64 cgid, __u32 slot,
 					  __u32 epoch)
 {
-	__u32 zero = 0, *busy = bpf_map_lookup_elem(&ctcp_cache_busy, &zero);
+	__u32 zero = 0, *seq = bpf_map_lookup_elem(&ctcp_cache_seq, &zero);
 
-	if (!busy || *busy)
+	if (!seq || (*seq & 1))
 		return;
-	*busy = 1;
+	*seq += 1;
 	barrier();
 	cached->epoch = 0;
-	barrier();
 	cached->cgroup_id = cgid;
 	cached->slot = slot;
-	barrier();
 	cached->epoch = epoch;
 	barrier();
-	*busy = 0;
+	*seq += 1;
 }
 
 /* The cache missed: ask ctcp_slots, or claim a slot for a new cgroup, and
@@ -226,14 +230,35 @@ static __always_inline __u32 slot_cache_index(__u64 cgid)
 
 /* The slot of a cgroup's values; CTCP_OVERFLOW_SLOT when there is no room
  * for one more cgroup, so no event is lost. On the hot path: two inlined
- * array lookups. */
+ * array lookups.
+ *
+ * The entry's id, epoch and slot are three loads. A program nesting on
+ * this CPU between them (softirq over process context) that misses at the
+ * same index rewrites the entry, and the reader would pair the id it read
+ * first with another cgroup's slot; the writer restores the same epoch, so
+ * the epoch cannot tell. The sequence count can: every write moves it by
+ * two, a nested program runs to its end before the interrupted one goes
+ * on, and loads on one CPU see that CPU's own stores in program order, so
+ * a count equal before and after the three loads (compiler barriers keep
+ * them between) means no write touched the entry in between. An odd count
+ * means this program interrupted a write: it asks ctcp_slots. */
 static __always_inline __u32 slot_of(__u64 cgid)
 {
-	__u32 i = slot_cache_index(cgid);
+	__u32 i = slot_cache_index(cgid), zero = 0, before, slot;
 	struct ctcp_slot_cached *cached = bpf_map_lookup_elem(&ctcp_slot_cache, &i);
+	__u32 *seq = bpf_map_lookup_elem(&ctcp_cache_seq, &zero);
 
-	if (cached && cached->cgroup_id == cgid && cached->epoch == READ_ONCE_U32(ctcp_slot_epoch))
-		return cached->slot;
+	if (cached && seq) {
+		before = READ_ONCE_U32(*seq);
+		barrier();
+		if (!(before & 1) && cached->cgroup_id == cgid &&
+		    cached->epoch == READ_ONCE_U32(ctcp_slot_epoch)) {
+			slot = cached->slot;
+			barrier();
+			if (READ_ONCE_U32(*seq) == before)
+				return slot;
+		}
+	}
 	return slot_lookup(cgid, cached);
 }
 

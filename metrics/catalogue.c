@@ -373,6 +373,9 @@ const struct family exporter_families[SELF_FAMILIES] = {
 	 "scrape."),
     SELF(SELF_CGROUPS_FREED, "cgroup_tcp_exporter_cgroups_freed", FAMILY_COUNTER,
 	 "Removed cgroups whose last values were shown and whose map entries were freed."),
+    SELF(SELF_REMOVALS_DEFERRED, "cgroup_tcp_exporter_cgroup_removals_deferred", FAMILY_COUNTER,
+	 "Times a removed cgroup could not be queued for freeing for want of memory; it is "
+	 "tried again at the next scrape."),
     SELF(SELF_CGROUP_CACHE_ENTRIES, "cgroup_tcp_exporter_cgroup_cache_entries", FAMILY_GAUGE,
 	 "cgroup ids whose path the exporter holds (removed cgroups included)."),
     SELF(SELF_CGROUP_CACHE_MISSES, "cgroup_tcp_exporter_cgroup_cache_misses", FAMILY_COUNTER,

@@ -37,8 +37,7 @@ static bool queued(const struct lifecycle *lc, uint64_t id)
 	return idmap_find(&lc->pending_set, id)->id != 0;
 }
 
-/* Queues id: shown through scrape last + 1, freed at its end. */
-static int queue(struct lifecycle *lc, uint64_t id, unsigned int last)
+static int queue_now(struct lifecycle *lc, uint64_t id, unsigned int last)
 {
 	if (lc->n == lc->cap) {
 		size_t cap = lc->cap ? lc->cap * 2 : 64;
@@ -54,6 +53,19 @@ static int queue(struct lifecycle *lc, uint64_t id, unsigned int last)
 	idmap_find(&lc->pending_set, id)->id = id;
 	lc->pending[lc->n++] = (struct removal){.id = id, .seen = last};
 	return 0;
+}
+
+/* Queues id: shown through scrape last + 1, freed at its end. Without
+ * memory it is counted and left unqueued: the next scrape meets it again
+ * (its removal report stays in the kernel's map, a returned id stays in
+ * the scrape) and queues it then. */
+static int queue(struct lifecycle *lc, uint64_t id, unsigned int last)
+{
+	int err = queue_now(lc, id, last);
+
+	if (err)
+		lc->deferred++;
+	return err;
 }
 
 /* Names a removed cgroup with the path the kernel reported and queues it;
@@ -118,10 +130,12 @@ void lifecycle_check_returns(struct lifecycle *lc, const struct collector *c)
 	}
 	if (!lc->recent_set.used)
 		return;
+	/* A freed cgroup shown only through its draining slots has not come
+	 * back: it has no slot to free. */
 	for (size_t i = 0; i < c->nsamples; i++) {
 		uint64_t id = c->samples[i].id;
 
-		if (idmap_find(&lc->recent_set, id)->id && !queued(lc, id))
+		if (c->samples[i].owned && idmap_find(&lc->recent_set, id)->id && !queued(lc, id))
 			queue(lc, id, lc->scrape);
 	}
 }

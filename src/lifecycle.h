@@ -32,6 +32,7 @@ struct lifecycle {
 	size_t n, cap;
 	struct idmap pending_set;	   /* ids in pending: a mass removal queues 65536 */
 	size_t freed;			   /* cgroups whose entries were freed, since start */
+	size_t deferred;		   /* queue() failures, since start: retried */
 	uint64_t recent[LIFECYCLE_RECENT]; /* ring of freed ids, names still cached */
 	size_t recent_next;
 	struct idmap recent_set;

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 	size_t npeer = 0;
 	char err[1024];
 	sigset_t stop;
-	int sig, status = EXIT_RUNTIME;
+	int sig, failed, status = EXIT_RUNTIME;
 	bool scraper_ready = false;
 
 	switch (flags_parse(argc, argv, &cfg, stdout, err, sizeof(err))) {
@@ -140,8 +140,9 @@ int main(int argc, char **argv)
 	cgroups = open_cgroups(&loader);
 	if (!cgroups)
 		goto cleanup;
-	if (scraper_init(&scraper, &loader, cgroups, &cfg)) {
-		log_error("out of memory");
+	failed = scraper_init(&scraper, &loader, cgroups, &cfg);
+	if (failed) {
+		log_error("cannot prepare scrapes: %s", strerror(-failed));
 		goto cleanup;
 	}
 	scraper_ready = true;

@@ -22,6 +22,7 @@ int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups 
 		 const struct config *cfg)
 {
 	struct kernel_maps maps;
+	int err;
 
 	memset(s, 0, sizeof(*s));
 	s->loader = loader;
@@ -35,10 +36,11 @@ int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups 
 	s->pairs_fd = maps.pairs_fd;
 	s->procs_fd = maps.procs_fd;
 	s->peers = cfg->peers;
-	if (kubelet_init(&s->kubelet, cfg->kubelet_log_dir) ||
-	    lifecycle_init(&s->lifecycle, loader_removed_fd(loader), &maps))
+	if (kubelet_init(&s->kubelet, cfg->kubelet_log_dir) || idmap_init(&s->held) ||
+	    idmap_init(&s->held_next) || idmap_init(&s->unnamed))
 		return -ENOMEM;
-	return collector_init(&s->collector, &maps);
+	err = lifecycle_init(&s->lifecycle, loader_removed_fd(loader), &maps);
+	return err ? err : collector_init(&s->collector, &maps);
 }
 
 void scraper_free(struct scraper *s)
@@ -48,6 +50,9 @@ void scraper_free(struct scraper *s)
 	pair_values_free(&s->procs);
 	kubelet_free(&s->kubelet);
 	lifecycle_free(&s->lifecycle);
+	idmap_free(&s->held);
+	idmap_free(&s->held_next);
+	idmap_free(&s->unnamed);
 	free(s->rows);
 	pthread_mutex_destroy(&s->lock);
 }
@@ -86,8 +91,37 @@ int rows_snapshot(const struct collector *c, struct cgroup_row *rows, size_t n,
 	return 0;
 }
 
-/* The labels of one cgroup; false when the filters hide it. */
-static bool label_row(struct scraper *s, struct cgroup_row *row, uint64_t id)
+static bool in(const struct idmap *m, uint64_t id)
+{
+	return idmap_find(m, id)->id != 0;
+}
+
+static int add(struct idmap *m, uint64_t id)
+{
+	if (in(m, id))
+		return 0;
+	if (idmap_reserve(m))
+		return -ENOMEM;
+	idmap_find(m, id)->id = id;
+	return 0;
+}
+
+/* A cgroup no name is found for is one removed in the short window where
+ * the kernel has taken its directory but not yet reported the removal: it
+ * is left out of this scrape and named in the next. Shown under cgroup=""
+ * now and under its name then, its counts would leave cgroup="", a counter
+ * going down. One still nameless at the next scrape never will be named
+ * (removed before the exporter started, or its report lost): it is shown
+ * under cgroup="" from then on, even if a name turns up later. */
+static enum row_fate nameless(struct scraper *s, uint64_t id)
+{
+	if (in(&s->held, id) || add(&s->held_next, id))
+		return add(&s->unnamed, id) ? ROW_HELD : ROW_SHOWN;
+	return ROW_HELD;
+}
+
+/* The labels of one cgroup, or why it has no row. */
+static enum row_fate label_row(struct scraper *s, struct cgroup_row *row, uint64_t id)
 {
 	const struct cgroup_info *info = NULL;
 	const struct kube_names *k;
@@ -96,19 +130,19 @@ static bool label_row(struct scraper *s, struct cgroup_row *row, uint64_t id)
 	row->cgroup = unattributed;
 	if (id == CTCP_OVERFLOW_ID) {
 		row->cgroup = overflow;
-		return true;
+		return ROW_SHOWN;
 	}
-	if (id != CTCP_UNATTRIBUTED_ID)
-		info = cgroups_lookup(s->cgroups, id);
+	if (id == CTCP_UNATTRIBUTED_ID || in(&s->unnamed, id))
+		return ROW_SHOWN;
+	info = cgroups_lookup(s->cgroups, id);
 	/* Removed after this scrape took the kernel's removals: named now, or
 	 * its counts would move from cgroup="" to its name next scrape. */
-	if (!info && id != CTCP_UNATTRIBUTED_ID &&
-	    lifecycle_name_removed(&s->lifecycle, s->cgroups, id))
+	if (!info && lifecycle_name_removed(&s->lifecycle, s->cgroups, id))
 		info = cgroups_lookup(s->cgroups, id);
 	if (!info)
-		return true;
+		return nameless(s, id);
 	if (!filter_allows(s->filter, info->path))
-		return false;
+		return ROW_EXCLUDED;
 	row->cgroup = info->path;
 	row->labels.values[0] = info->identity.container_id;
 	row->labels.values[1] = info->identity.pod_uid;
@@ -118,7 +152,7 @@ static bool label_row(struct scraper *s, struct cgroup_row *row, uint64_t id)
 		row->labels.values[3] = k->pod;
 		row->labels.values[4] = k->container;
 	}
-	return true;
+	return ROW_SHOWN;
 }
 
 static int name_rows(struct scraper *s, struct snapshot *out)
@@ -137,12 +171,22 @@ static int name_rows(struct scraper *s, struct snapshot *out)
 	cgroups_begin_scrape(s->cgroups);
 	kubelet_begin_scrape(&s->kubelet);
 	s->excluded = 0;
+	idmap_clear(&s->held_next);
 	for (size_t i = 0; i < c->nsamples; i++) {
-		if (!label_row(s, &s->rows[n], c->samples[i].id)) {
+		enum row_fate fate = label_row(s, &s->rows[n], c->samples[i].id);
+
+		if (fate == ROW_EXCLUDED)
 			s->excluded++;
-			continue;
-		}
-		s->rows[n++].sample = i;
+		if (fate == ROW_SHOWN)
+			s->rows[n++].sample = i;
+	}
+	/* Those held back now are the ones shown under "" if still nameless
+	 * next time. */
+	{
+		struct idmap t = s->held;
+
+		s->held = s->held_next;
+		s->held_next = t;
 	}
 	s->nrows = n;
 	return rows_snapshot(c, s->rows, n, out) ? -ENOMEM : 0;
@@ -202,6 +246,7 @@ static void self_values(struct scraper *s, struct self_sources *out)
 	out->excluded = s->excluded;
 	out->freed = s->lifecycle.freed;
 	self_read_responses(out->responses);
+	out->deferred = s->lifecycle.deferred;
 	out->last_scrape_seconds = (double)atomic_load(&s->last_ns) / 1e9;
 }
 
@@ -222,7 +267,8 @@ int scraper_take(struct scraper *s, enum exposition_format format, struct scrape
 	pthread_mutex_lock(&s->lock);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	lifecycle_before_scrape(&s->lifecycle, s->cgroups);
-	err = collector_read(&s->collector, &out->self.stats);
+	err = collector_read(&s->collector, &out->self.stats, s->lifecycle.slots.freed,
+			     s->lifecycle.slots.nfreed);
 	if (!err) {
 		lifecycle_check_returns(&s->lifecycle, &s->collector);
 		err = name_rows(s, &out->rows);

@@ -17,11 +17,20 @@
 #include "peers/groups.h"
 #include "render.h"
 #include "self.h"
+#include "idmap.h"
 
 struct loader;
 
 /* A cgroup being named: its labels point into the cgroup and kubelet
  * caches, valid while the scraper's lock is held. */
+/* What a cgroup gets in a scrape: a row, nothing (the filters hide it), or
+ * nothing yet (no name found, see nameless() in scrape.c). */
+enum row_fate {
+	ROW_SHOWN,
+	ROW_EXCLUDED,
+	ROW_HELD,
+};
+
 struct cgroup_row {
 	const char *cgroup;
 	struct cgroup_labels labels;
@@ -44,6 +53,9 @@ struct scraper {
 	struct pair_values pairs, procs;
 	const struct peer_groups *peers;
 	size_t excluded; /* cgroups the filters hid at the last scrape */
+	/* Nameless cgroups: held back at the last scrape, at this one, and
+	 * shown under cgroup="" for good. */
+	struct idmap held, held_next, unnamed;
 	unsigned int bucket_step;
 	bool self_metrics;
 	/* The last finished scrape's duration, in nanoseconds. */
@@ -66,6 +78,7 @@ struct scrape {
 
 struct config;
 
+/* 0 or a negative errno (what failed beyond memory is logged). */
 int scraper_init(struct scraper *s, const struct loader *loader, struct cgroups *cgroups,
 		 const struct config *cfg);
 void scraper_free(struct scraper *s);

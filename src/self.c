@@ -185,6 +185,7 @@ void render_self_metrics(struct buf *b, const struct self_sources *src,
 	one(b, SELF_REMOVED_LOST, (double)src->stats.removed_lost, o);
 	one(b, SELF_CGROUPS_EXCLUDED, (double)src->excluded, o);
 	one(b, SELF_CGROUPS_FREED, (double)src->freed, o);
+	one(b, SELF_REMOVALS_DEFERRED, (double)src->deferred, o);
 	one(b, SELF_CGROUP_CACHE_ENTRIES, (double)src->cache_entries, o);
 	one(b, SELF_CGROUP_CACHE_MISSES, (double)src->cache_misses, o);
 	render_responses(b, src, o);

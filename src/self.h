@@ -25,6 +25,7 @@ struct self_sources {
 	size_t excluded;
 	size_t freed;
 	unsigned long long responses[SELF_HTTP_CODES];
+	size_t deferred; /* removed cgroups not queued for want of memory */
 };
 
 /* Counts an HTTP response sent (web/ calls it); codes not in the list

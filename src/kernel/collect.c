@@ -9,6 +9,7 @@
 #include <string.h>
 #include "log.h"
 #include "packed.h"
+#include "slots.h"
 
 #define FIRST_CHUNK 256
 /* The kernel's internal ENOTSUPP, which user space headers lack. */
@@ -74,13 +75,15 @@ void collector_free(struct collector *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* The sample of a cgroup, new (no values) on first sight in this read. */
+/* The sample of a cgroup, new (no values) on first sight in this read.
+ * The index holds no id 0 (idmap.h): cgroup=""'s key has its own. */
 static struct cgroup_sample *sample_of(struct collector *c, __u64 id)
 {
-	struct idmap_slot *slot = idmap_find(&c->index, id);
+	struct idmap_slot *slot = id ? idmap_find(&c->index, id) : NULL;
+	size_t known = slot ? (size_t)slot->value : c->unattributed;
 
-	if (slot->id)
-		return &c->samples[(size_t)slot->value - 1];
+	if (known)
+		return &c->samples[known - 1];
 	if (c->nsamples == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
 		struct cgroup_sample *s = realloc(c->samples, cap * sizeof(*s));
@@ -90,36 +93,47 @@ static struct cgroup_sample *sample_of(struct collector *c, __u64 id)
 		c->samples = s;
 		c->cap = cap;
 	}
-	if (idmap_reserve(&c->index))
-		return NULL;
-	slot = idmap_find(&c->index, id);
-	slot->id = id;
-	slot->value = (void *)(c->nsamples + 1);
+	if (!id) {
+		c->unattributed = c->nsamples + 1;
+	} else {
+		if (idmap_reserve(&c->index))
+			return NULL;
+		slot = idmap_find(&c->index, id);
+		slot->id = id;
+		slot->value = (void *)(c->nsamples + 1);
+	}
 	memset(&c->samples[c->nsamples], 0, sizeof(c->samples[0]));
 	c->samples[c->nsamples].id = id;
 	return &c->samples[c->nsamples++];
 }
 
+/* Notes that the values of slot are id's; owned: by ctcp_slots, not as
+ * a draining slot. */
+static int add_owner(struct collector *c, __u64 id, __u32 slot, bool owned)
+{
+	struct cgroup_sample *s;
+
+	if (slot >= c->maps.nslots)
+		return 0;
+	s = sample_of(c, id);
+	if (!s)
+		return -ENOMEM;
+	s->owned |= owned;
+	c->sample_of_slot[slot] = (__u32)(s - c->samples) + 1;
+	if (slot >= c->slots_end)
+		c->slots_end = slot + 1;
+	for (int m = 0; m < VALUE_MAPS; m++)
+		if (slot >= c->maps.values_slots[m].first && slot < c->maps.values_slots[m].end)
+			c->entries[m]++;
+	return 0;
+}
+
 /* Notes whose values count read entries of the slots map hold. */
 static int add_owners(struct collector *c, __u32 count)
 {
-	for (__u32 k = 0; k < count; k++) {
-		__u32 slot = c->slot_keys[k];
-		struct cgroup_sample *s;
-
-		if (slot >= c->maps.nslots)
-			continue;
-		s = sample_of(c, c->ids[k]);
-		if (!s)
+	for (__u32 k = 0; k < count; k++)
+		if (add_owner(c, c->ids[k], c->slot_keys[k], true))
 			return -ENOMEM;
-		c->sample_of_slot[slot] = (__u32)(s - c->samples) + 1;
-		if (slot >= c->slots_end)
-			c->slots_end = slot + 1;
-		for (int m = 0; m < VALUE_MAPS; m++)
-			if (slot >= c->maps.values_slots[m].first &&
-			    slot < c->maps.values_slots[m].end)
-				c->entries[m]++;
-	}
 	return 0;
 }
 
@@ -265,11 +279,12 @@ static void reset_samples(struct collector *c)
 	memset(c->entries, 0, sizeof(c->entries));
 	memset(c->sample_of_slot, 0, c->slots_end * sizeof(*c->sample_of_slot));
 	c->slots_end = 0;
+	c->unattributed = 0;
 	idmap_clear(&c->index);
 	buf_reset(&c->parts);
 }
 
-static int read_slots(struct collector *c)
+static int read_slots(struct collector *c, const struct slot_owner *draining, size_t ndraining)
 {
 	int err;
 
@@ -277,12 +292,26 @@ static int read_slots(struct collector *c)
 		reset_samples(c);
 		err = read_slots_batched(c);
 	} while (err == -EAGAIN);
+	/* A unit that entered a slot as it was freed is its cgroup's until
+	 * the socket leaves. A cgroup that came back (owns a slot again)
+	 * keeps the counts of its draining slots, which are reused only after
+	 * it is freed again: its counters never go down. Otherwise a draining
+	 * slot shows nothing, so a removed cgroup leaves the scrape when it is
+	 * freed. */
+	for (size_t i = 0; i < ndraining && !err; i++) {
+		const struct idmap_slot *known = idmap_find(&c->index, draining[i].id);
+
+		if ((known->id && c->samples[(size_t)known->value - 1].owned) ||
+		    slots_counts_sockets(&c->maps, draining[i].slot, c->sum))
+			err = add_owner(c, draining[i].id, draining[i].slot, false);
+	}
 	return err;
 }
 
-int collector_read(struct collector *c, struct ctcp_stats *stats)
+int collector_read(struct collector *c, struct ctcp_stats *stats, const struct slot_owner *draining,
+		   size_t ndraining)
 {
-	int err = read_slots(c);
+	int err = read_slots(c, draining, ndraining);
 
 	for (int m = 0; m < VALUE_MAPS && !err; m++) {
 		err = c->by_key[m] ? -EOPNOTSUPP : read_values_batched(c, m);

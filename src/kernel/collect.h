@@ -7,6 +7,7 @@
 #ifndef COLLECT_H
 #define COLLECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "buf.h"
@@ -16,6 +17,9 @@
 
 struct cgroup_sample {
 	__u64 id;
+	/* Owns a slot in ctcp_slots; false when only draining slots (taken
+	 * from it, kernel/slots.h) hold its values. */
+	bool owned;
 	size_t part[VALUE_MAPS]; /* its value of each map in parts, + 1; 0: none */
 };
 
@@ -30,7 +34,8 @@ struct collector {
 	__u32 *sample_of_slot; /* per slot: sample index + 1, 0 for none */
 	__u32 slots_end;       /* sample_of_slot is 0 from here on */
 	struct ctcp_stats *stats_values;
-	struct idmap index; /* id -> sample index + 1 */
+	struct idmap index;  /* id -> sample index + 1, but for id 0: */
+	size_t unattributed; /* the sample index + 1 of id 0 (cgroup=""), 0: none */
 	struct cgroup_sample *samples;
 	size_t nsamples;
 	size_t entries[VALUE_MAPS]; /* cgroups each map held at the last read */
@@ -41,8 +46,11 @@ struct collector {
 
 int collector_init(struct collector *c, const struct kernel_maps *maps);
 void collector_free(struct collector *c);
-/* Refills c->samples; 0 or a negative errno (logged). */
-int collector_read(struct collector *c, struct ctcp_stats *stats);
+/* Refills c->samples: the slots map's cgroups, and the values of draining
+ * slots that still count sockets, or whose cgroup owns a slot again, under
+ * the cgroups they were taken from. 0 or a negative errno (logged). */
+int collector_read(struct collector *c, struct ctcp_stats *stats, const struct slot_owner *draining,
+		   size_t ndraining);
 
 /* Adds the values of sample i to *out (gauges too: they are two's
  * complement). */

@@ -44,6 +44,12 @@ struct slot_range {
 	__u32 first, end;
 };
 
+/* A slot and the cgroup whose values it holds. */
+struct slot_owner {
+	__u64 id;
+	__u32 slot;
+};
+
 /* The kernel side of the per-cgroup values, filled by the loader. */
 struct kernel_maps {
 	int slots_fd; /* cgroup id -> slot */

@@ -415,10 +415,11 @@ class HostileTest(harness.ClassResources, unittest.TestCase):
         # A cgroup named only after its removal had its counts under
         # cgroup="" first: a counter going down, which Prometheus takes for a
         # reset. This churn made it fall 12 to 47 times before cgroups were
-        # named from the kernel's removal report in the same scrape; the
-        # kernel still has a short window where a removed cgroup has neither
-        # a handle nor a report, and cgroup="" is the whole machine's.
-        self.assertLessEqual(drops, 2, "times cgroup=\"\" opened connections went down")
+        # named from the kernel's removal report in the same scrape, and up
+        # to twice more in the short window where a removed cgroup has
+        # neither a handle nor a report, until such a cgroup was held back
+        # one scrape (src/scrape.c, nameless()).
+        self.assertEqual(drops, 0, "times cgroup=\"\" opened connections went down")
         self.assertTrue(exporter.alive(), "exporter died")
 
     def test_2_hundred_thousand_cgroups(self):
@@ -556,6 +557,10 @@ class HostileTest(harness.ClassResources, unittest.TestCase):
         self.assertEqual(harness.successful_connects(ns0, self.netns.read_snmp()), connects,
                          "connects in the test's namespace (environment)")
 
+        # The cgroup beyond PATH_MAX has no name: the first scrape that meets
+        # it leaves it out (its removal report might be on its way), the
+        # next counts it under cgroup="" (README, "Who a series belongs to").
+        scraper.scrape()
         raw = scraper.scrape().raw
         body = decoded(raw)
         openmetrics = scraper.scrape({"Accept": OPENMETRICS})

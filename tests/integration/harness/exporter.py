@@ -4,6 +4,7 @@ chooses, ready once it answers a scrape, scraped (one connection per scrape
 or one kept alive), stopped with SIGTERM and released at cleanup."""
 
 import http.client
+import os
 import signal
 import subprocess
 import tempfile
@@ -40,9 +41,11 @@ class Exporter:
 
     def __init__(self, binary, port=None, args=(), *, host="127.0.0.1", listen=True,
                  path="/metrics", wrapper=(), ssl_context=None, headers=None,
-                 choose_port=None):
+                 choose_port=None, env=None):
         """ssl_context: scrape over HTTPS with it; headers: sent with every
-        scrape, the readiness polls included (e.g. Authorization)."""
+        scrape, the readiness polls included (e.g. Authorization); env:
+        variables added to the exporter's environment (test knobs such as
+        CTCP_SLOT_REUSE_MS, docs/testing.md)."""
         self.binary = binary
         self.host = host
         self.listen = listen
@@ -54,6 +57,7 @@ class Exporter:
         self._use_port(self.choose_port() if port is None else port)
         self.wrapper = list(wrapper)
         self.headers = dict(headers or {})
+        self.env = dict(os.environ, **env) if env else None
         self.proc = None
         self.returncode = None
         self._out = tempfile.TemporaryFile()
@@ -83,7 +87,7 @@ class Exporter:
         was taken and retry_taken."""
         self.proc = subprocess.Popen(self.wrapper + [self.binary] + self.args,
                                      stdin=subprocess.DEVNULL, stdout=self._out,
-                                     stderr=self._err, cwd="/")
+                                     stderr=self._err, cwd="/", env=self.env)
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -45,6 +45,25 @@ def value(samples, name, **labels):
 
 
 
+def counter_samples(body):
+    """{series text: value} of every sample of a text-format body whose
+    name ends in _total, _count or _bucket: those only ever go up. Cheap (no
+    parser), for checking hundreds of scrapes."""
+    out = {}
+    for line in body.splitlines():
+        if not line or line[0] == "#":
+            continue
+        series, _, v = line.rpartition(" ")
+        if series.split("{", 1)[0].endswith(("_total", "_count", "_bucket")):
+            out[series] = float(v)
+    return out
+
+
+def decreases(before, after):
+    """[(series, before, after)] of the counter_samples() that went down."""
+    return [(k, before[k], v) for k, v in after.items() if k in before and v < before[k]]
+
+
 def opened_series(body):
     """{cgroup label: {direction: (value, ordered labels)}} of the opened
     connections family."""
