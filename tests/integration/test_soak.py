@@ -219,10 +219,13 @@ class SoakTest(unittest.TestCase):
         return lambda: (c.close(), s.close())
 
     def step_ss_kill(self, c, s, ns):
-        port = c.getsockname()[1]
+        # Both ports: connected sockets may share a local port (with
+        # other peers), and ss -K would end those too.
+        mine, peer = c.getsockname()[1], c.getpeername()[1]
 
         def close():
-            ns.run(["ss", "-K", "sport", f"= :{port}", "or", "dport", f"= :{port}"])
+            ns.run(["ss", "-K", "(", "sport", f"= :{mine}", "and", "dport", f"= :{peer}", ")",
+                    "or", "(", "sport", f"= :{peer}", "and", "dport", f"= :{mine}", ")"])
             c.close()
             s.close()
         return close
