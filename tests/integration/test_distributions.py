@@ -12,7 +12,7 @@ test checks, per cgroup:
   their counts agree with the opened/closed counters; a connect whose first
   SYN is dropped counts the second it waited for the retry;
 - the smoothed RTT histogram agrees with `ss -ti`, measured through a
-  userspace delay line (this kernel has no netem) of about 12 ms;
+  userspace delay line (this kernel has no netem) of about 9 ms;
 - bytes per send/receive call, buckets and sums exact;
 - --histogram.bucket-factor=4 and 8 merge buckets without changing counts;
 - a socket table too small for the sockets (--socket.max=64): the ones left
@@ -37,8 +37,8 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (CLOSED, CONNECTIONS, HANDSHAKE, IO_SIZE, LIFETIME, OPENED,  # noqa: E402
-                     RECEIVED_BYTES, RTT, SENT_BYTES, TABLE_FULL)
+from harness import (CLOSED, CONNECTIONS, HANDSHAKE, IO_SIZE, LIFETIME, MISSED,  # noqa: E402
+                     OPENED, RECEIVED_BYTES, RTT, SENT_BYTES, TABLE_FULL)
 
 HISTOGRAMS = (HANDSHAKE, LIFETIME, RTT, IO_SIZE)
 STATES = ("established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2",
@@ -58,7 +58,10 @@ PORTS = {"lifetimes": 5201, "gauge": 5202, "pre": 5203, "rtt": 5204,
          "io": 5205, "edges": 5206, "factor": 5207, "table": 5208,
          "synretry": 5209}
 SHORT_HOLD, LONG_HOLD = 0.18, 1.5   # in (0.125, 0.25] and (1, 2]
-DELAY = 0.006                        # each way: RTT ~12.5 ms, le=0.015625
+# Each way: RTT ~9.5 ms, le=0.015625. The line only adds delay, so an RTT
+# is never below 9 ms (le 0.0078125); the 6.6 ms above it absorb the relay's
+# scheduling on a loaded machine (the handshake is a single sample).
+DELAY = 0.0045
 
 
 def require_root():
@@ -104,6 +107,13 @@ def bucket_of(les, x):
 def states(samples, label):
     return {s: int(harness.value(samples, CONNECTIONS, cgroup=label, state=s))
             for s in STATES}
+
+
+def missed_state_runs(samples):
+    """State changes the kernel skipped so far (README, "Events the kernel
+    skips"): the state program's missed runs."""
+    return sum(v for name, labels, v in samples
+               if name == MISSED and "state" in labels.get("program", ""))
 
 
 def expect_states(**nonzero):
@@ -310,6 +320,7 @@ class DistributionsTest(unittest.TestCase):
         the server exits."""
         client, server = self.pair("gauge")
         port = PORTS["gauge"]
+        missed_before = missed_state_runs(self.scrape())
         srv = self.workload(server, self.netns, "server", "--port", port,
                             "--conns", 50, "--wait-signal")
         srv.wait_for_line("ready", timeout=5)
@@ -323,6 +334,17 @@ class DistributionsTest(unittest.TestCase):
                         and states(s, server.label) == want_server)
             samples = self.poll(done, timeout=5)
             info = "\n" + self.lines(samples, client.label, server.label)
+            # A state change the kernel skipped leaves its socket's unit in
+            # the old state until the next one (README): each skip may put
+            # one unit off, and only then is the gauge not exact.
+            skipped = missed_state_runs(samples) - missed_before
+            off = sum(abs(states(samples, cg.label)[st] - want[st])
+                      for cg, want in ((client, want_client), (server, want_server))
+                      for st in STATES)
+            if off and off <= skipped:
+                harness.note(f"{step}: {off} units off after {skipped:g} skipped state "
+                             f"changes (README, \"Events the kernel skips\")")
+                return
             for cgroup in (client, server):
                 missing = [st for st in STATES if not harness.has_series(
                     samples, CONNECTIONS, cgroup=cgroup.label, state=st)]
@@ -390,7 +412,7 @@ class DistributionsTest(unittest.TestCase):
                 (0, 0), f"{CLOSED} and {LIFETIME}_count for {labels}")
 
     def test_4_rtt_matches_ss(self):
-        """Through a ~12 ms delay line: the client's RTT histogram puts its
+        """Through a ~9 ms delay line: the client's RTT histogram puts its
         median sample in the bucket of ss's srtt; samples are throttled;
         handshakes take one round trip."""
         relay_cgroup = self.parent.child("relay")

@@ -31,12 +31,11 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import CONNECTIONS  # noqa: E402
+from harness import CONNECTIONS, MISSED  # noqa: E402
 
 TRIALS = int(os.environ.get("CTCP_RACE_TRIALS", "200"))
 REUSE_MS = 50           # freed slots zeroed and reused after this
 MONOTONIC_SCRAPES = 300
-MISSED = "cgroup_tcp_exporter_program_missed_runs_total"
 
 
 def established_on(port):

@@ -53,7 +53,7 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import CLOSED, CONNECTIONS, OPENED, PORTS  # noqa: E402
+from harness import CLOSED, CONNECTIONS, MISSED, OPENED, PORTS  # noqa: E402
 
 SECONDS = float(os.environ.get("CTCP_SOAK_SECONDS", "60"))
 SEED = int(os.environ.get("CTCP_SEED", str(int(time.time()))))
@@ -69,7 +69,6 @@ DEFAULT_KINDS = ["self_connect", "ss_kill", "v4mapped", "linger0", "ipv6", "half
 CGROUPS, NAMESPACES = 4, 2
 MAX_LIVE = 40            # steps that left sockets open, closed at random
 QUIESCENT_EVERY = 3.0    # seconds between quiescent points
-MISSED = "cgroup_tcp_exporter_program_missed_runs_total"
 # ss's state names, and the gauge's
 SS_STATES = {"ESTAB": "established", "SYN-SENT": "syn_sent", "SYN-RECV": "syn_recv",
              "FIN-WAIT-1": "fin_wait1", "FIN-WAIT-2": "fin_wait2",

@@ -39,6 +39,8 @@ RESETS_RECEIVED = "cgroup_tcp_resets_received_total"
 SENT_BYTES = "cgroup_tcp_sent_bytes_total"
 RECEIVED_BYTES = "cgroup_tcp_received_bytes_total"
 CONNECTIONS = "cgroup_tcp_connections"
+# State changes and other runs the kernel skipped, per program.
+MISSED = "cgroup_tcp_exporter_program_missed_runs_total"
 HANDSHAKE = "cgroup_tcp_handshake_duration_seconds"
 HANDSHAKE_COUNT = HANDSHAKE + "_count"
 LIFETIME = "cgroup_tcp_connection_duration_seconds"
