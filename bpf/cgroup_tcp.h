@@ -161,6 +161,11 @@ struct ctcp_stats {
 	 * room for a new (cgroup, peer group) pair: pair_of() in
 	 * bpf/peers.bpf.h. */
 	__u64 pairs_full;
+	/* State changes that never reached ctcp_set_state, found later: the
+	 * socket's next change came from another state than its entry's, or
+	 * a socket was born at the address of one whose close was not seen.
+	 * state.bpf.c: set_state(). */
+	__u64 state_changes_unseen;
 };
 
 /* The socket table: per-socket state in buckets of a few ways, found by a

@@ -227,6 +227,13 @@ static __always_inline int set_state(const struct sock *sk, int oldstate, int ne
 		return 0;
 	st = sock_entry(id, hashed, &b, &w, &free);
 	birth = is_birth(oldstate, newstate);
+	/* The entry is out of step with the kernel: a state change of this
+	 * socket, or the close of the socket that had its address before,
+	 * never reached this program (the kernel skipped the run, and does
+	 * not always count the skip). gauge_move() below puts the unit
+	 * right; the count says it was wrong in between. */
+	if (st && gauge_state(st->state) && (birth || st->state != oldstate))
+		count_stat(offsetof(struct ctcp_stats, state_changes_unseen) / sizeof(__u64));
 	if (st && birth) {
 		gauge_leave(c, slot, st);
 		st->since = 0;

@@ -362,6 +362,11 @@ const struct family exporter_families[SELF_FAMILIES] = {
     SELF(SELF_PAIRS_FULL, "cgroup_tcp_exporter_peer_pairs_full_events", FAMILY_COUNTER,
 	 "Events counted under cgroup=\"(overflow)\",peer=\"(overflow)\" because the kernel had "
 	 "no room for a new (cgroup, peer group) pair (see --peer.max-pairs)."),
+    SELF(SELF_STATE_CHANGES_UNSEEN, "cgroup_tcp_exporter_state_changes_unseen", FAMILY_COUNTER,
+	 "Socket state changes the BPF program never saw, found at the socket's next change "
+	 "(it came from another state than the one recorded) or when a new socket took the "
+	 "address of one whose close was not seen. cgroup_tcp_connections counted that socket "
+	 "in its old state until then; the connection counters miss the change."),
     SELF(SELF_PAIRS, "cgroup_tcp_exporter_peer_pairs", FAMILY_GAUGE,
 	 "(cgroup, peer group) pairs in the kernel at the last scrape, the overflow pair and pairs "
 	 "of freed cgroups not yet recycled included; at most --peer.max-pairs + 1."),

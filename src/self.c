@@ -182,6 +182,7 @@ void render_self_metrics(struct buf *b, const struct self_sources *src,
 	one(b, SELF_MAP_FULL, (double)src->stats.map_full, o);
 	one(b, SELF_SOCKET_TABLE_FULL, (double)src->stats.socket_table_full, o);
 	one(b, SELF_PAIRS_FULL, (double)src->stats.pairs_full, o);
+	one(b, SELF_STATE_CHANGES_UNSEEN, (double)src->stats.state_changes_unseen, o);
 	one(b, SELF_REMOVED_LOST, (double)src->stats.removed_lost, o);
 	one(b, SELF_CGROUPS_EXCLUDED, (double)src->excluded, o);
 	one(b, SELF_CGROUPS_FREED, (double)src->freed, o);

@@ -53,7 +53,7 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import CLOSED, CONNECTIONS, MISSED, OPENED, PORTS  # noqa: E402
+from harness import CLOSED, CONNECTIONS, MISSED, OPENED, PORTS, UNSEEN  # noqa: E402
 
 SECONDS = float(os.environ.get("CTCP_SOAK_SECONDS", "60"))
 SEED = int(os.environ.get("CTCP_SEED", str(int(time.time()))))
@@ -409,6 +409,9 @@ class SoakTest(unittest.TestCase):
         return sum(v for name, labels, v in samples
                    if name == MISSED and "state" in labels.get("program", ""))
 
+    def unseen(self, samples):
+        return sum(v for name, _, v in samples if name == UNSEEN)
+
     def quiescent(self):
         """Gauge against ss and the balance, polled until ss holds still,
         two scrapes agree (a timer may close a socket during a read) and
@@ -445,7 +448,15 @@ class SoakTest(unittest.TestCase):
         where = (f"quiescent point {self.points} ({self.skipped_points} after skipped runs, "
                  f"{missed:g} runs skipped; steps since the last point {recent})")
         self.assertEqual(ss1, ss2, "ss moved for 8 s")
-        self.assertEqual(g, ss2, f"gauge against ss at {where}")
+        if g != ss2:
+            # A skip the kernel did not count. It must show up later in
+            # the unseen state changes, when the socket changes state
+            # again (at the latest when the test closes it): checked at
+            # the end. Until the gauge equals ss again nothing is exact.
+            self.out_of_step.append((where, g, ss2, self.unseen(samples)))
+            self.dirty = True
+            self.skipped_points += 1
+            return
         off = {cg: v - self.offsets.get(cg, 0) for cg, v in bal.items()
                if v != self.offsets.get(cg, 0)}
         detail = {cg: {f"{n[len('cgroup_tcp_connections_'):]}{{{l.get('direction')}}}": v
@@ -473,7 +484,8 @@ class SoakTest(unittest.TestCase):
         self.points = self.skipped_points = 0
         samples = harness.parse_samples(self.scrape())
         self.missed_runs = self.missed(samples)
-        self.offsets, self.dirty, self.recent = {}, False, []
+        unseen_start = self.unseen(samples)
+        self.offsets, self.dirty, self.recent, self.out_of_step = {}, False, [], []
         start = time.monotonic()
         next_point = start + QUIESCENT_EVERY
         closes = 0
@@ -501,11 +513,17 @@ class SoakTest(unittest.TestCase):
         negative = {(l.get("cgroup"), l.get("state")): v for n, l, v in final
                     if n == CONNECTIONS and v < 0}
         left = self.gauge(final)
+        unseen = self.unseen(final)
         harness.note(f"soak: seed {SEED}, {time.monotonic() - start:.0f} s, "
                      f"{sum(self.steps.values())} steps ({closes} closes), "
                      f"{self.scrapes} scrapes, {self.points} quiescent points "
-                     f"({self.skipped_points} after skipped runs); steps "
+                     f"({self.skipped_points} after skipped runs, {len(self.out_of_step)} out of "
+                     f"step with ss with no skip counted yet); {unseen - unseen_start:g} unseen "
+                     f"state changes; steps "
                      + ", ".join(f"{k} {v}" for k, v in sorted(self.steps.items())))
+        for where, g, ss, before in self.out_of_step:
+            self.assertGreater(unseen, before, f"gauge against ss at {where}, and no unseen "
+                               f"state change found afterwards: gauge {g}, ss {ss}")
         self.assertEqual(self.decreases[:10], [], f"{len(self.decreases)} counters went down")
         self.assertEqual(negative, {}, "negative gauges")
         self.assertEqual(left, {}, "gauge of the test's cgroups after everything closed")

@@ -41,6 +41,7 @@ RECEIVED_BYTES = "cgroup_tcp_received_bytes_total"
 CONNECTIONS = "cgroup_tcp_connections"
 # State changes and other runs the kernel skipped, per program.
 MISSED = "cgroup_tcp_exporter_program_missed_runs_total"
+UNSEEN = "cgroup_tcp_exporter_state_changes_unseen_total"
 HANDSHAKE = "cgroup_tcp_handshake_duration_seconds"
 HANDSHAKE_COUNT = HANDSHAKE + "_count"
 LIFETIME = "cgroup_tcp_connection_duration_seconds"
