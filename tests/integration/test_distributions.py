@@ -37,7 +37,7 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (CLOSED, CONNECTIONS, HANDSHAKE, IO_SIZE, LIFETIME, MISSED,  # noqa: E402
+from harness import (CLOSED, CONNECTIONS, HANDSHAKE, IO_SIZE, LIFETIME,  # noqa: E402
                      OPENED, RECEIVED_BYTES, RTT, SENT_BYTES, TABLE_FULL)
 
 HISTOGRAMS = (HANDSHAKE, LIFETIME, RTT, IO_SIZE)
@@ -107,13 +107,6 @@ def bucket_of(les, x):
 def states(samples, label):
     return {s: int(harness.value(samples, CONNECTIONS, cgroup=label, state=s))
             for s in STATES}
-
-
-def missed_state_runs(samples):
-    """State changes the kernel skipped so far (README, "Events the kernel
-    skips"): the state program's missed runs."""
-    return sum(v for name, labels, v in samples
-               if name == MISSED and "state" in labels.get("program", ""))
 
 
 def expect_states(**nonzero):
@@ -320,7 +313,7 @@ class DistributionsTest(unittest.TestCase):
         the server exits."""
         client, server = self.pair("gauge")
         port = PORTS["gauge"]
-        missed_before = missed_state_runs(self.scrape())
+        missed_before = harness.state_runs_missed(self.scrape())
         srv = self.workload(server, self.netns, "server", "--port", port,
                             "--conns", 50, "--wait-signal")
         srv.wait_for_line("ready", timeout=5)
@@ -337,7 +330,7 @@ class DistributionsTest(unittest.TestCase):
             # A state change the kernel skipped leaves its socket's unit in
             # the old state until the next one (README): each skip may put
             # one unit off, and only then is the gauge not exact.
-            skipped = missed_state_runs(samples) - missed_before
+            skipped = harness.state_runs_missed(samples) - missed_before
             off = sum(abs(states(samples, cg.label)[st] - want[st])
                       for cg, want in ((client, want_client), (server, want_server))
                       for st in STATES)

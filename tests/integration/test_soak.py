@@ -55,7 +55,8 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import CLOSED, CONNECTIONS, MISSED, OPENED, PORTS, UNSEEN  # noqa: E402
+from harness import CLOSED, CONNECTIONS, OPENED, PORTS  # noqa: E402
+from harness import state_changes_unseen, state_runs_missed  # noqa: E402
 
 SECONDS = float(os.environ.get("CTCP_SOAK_SECONDS", "60"))
 SEED = int(os.environ.get("CTCP_SEED", str(int(time.time()))))
@@ -401,13 +402,6 @@ class SoakTest(unittest.TestCase):
         self.scrapes += 1
         return body
 
-    def missed(self, samples):
-        return sum(v for name, labels, v in samples
-                   if name == MISSED and "state" in labels.get("program", ""))
-
-    def unseen(self, samples):
-        return sum(v for name, _, v in samples if name == UNSEEN)
-
     def quiescent(self):
         """Gauge against ss and the balance, polled until ss holds still,
         two scrapes agree (a timer may close a socket during a read) and
@@ -424,8 +418,7 @@ class SoakTest(unittest.TestCase):
                 break
             last = now
             time.sleep(0.1)
-        missed = self.missed(samples)
-        unseen = self.unseen(samples)
+        missed, unseen = state_runs_missed(samples), state_changes_unseen(samples)
         bal = now[1]
         self.points += 1
         if missed != self.missed_runs or unseen != self.unseen_runs:
@@ -437,25 +430,24 @@ class SoakTest(unittest.TestCase):
             # is taken again then.
             self.missed_runs, self.unseen_runs = missed, unseen
             self.dirty = True
+        where = (f"quiescent point {self.points} ({self.skipped_points} after skipped runs, "
+                 f"{missed:g} runs skipped, {unseen:g} unseen state changes; steps since the "
+                 f"last point {recent})")
+        if not self.dirty and ss1 == ss2 != g:
+            # A skip the kernel did not count. It must show up later in
+            # the unseen state changes, when the socket changes state
+            # again (at the latest when the test closes it): checked at
+            # the end.
+            self.out_of_step.append((where, g, ss2, unseen))
+            self.dirty = True
         if self.dirty:
             self.skipped_points += 1
             if ss1 == ss2 == g:
                 self.dirty = False
                 self.offsets = bal
             return
-        where = (f"quiescent point {self.points} ({self.skipped_points} after skipped runs, "
-                 f"{missed:g} runs skipped, {unseen:g} unseen state changes; steps since the "
-                 f"last point {recent})")
         self.assertEqual(ss1, ss2, "ss moved for 8 s")
-        if g != ss2:
-            # A skip the kernel did not count. It must show up later in
-            # the unseen state changes, when the socket changes state
-            # again (at the latest when the test closes it): checked at
-            # the end. Until the gauge equals ss again nothing is exact.
-            self.out_of_step.append((where, g, ss2, unseen))
-            self.dirty = True
-            self.skipped_points += 1
-            return
+        self.assertEqual(g, ss2, f"gauge against ss at {where}")
         off = {cg: v - self.offsets.get(cg, 0) for cg, v in bal.items()
                if v != self.offsets.get(cg, 0)}
         detail = {cg: {f"{n[len('cgroup_tcp_connections_'):]}{{{l.get('direction')}}}": v
@@ -482,8 +474,8 @@ class SoakTest(unittest.TestCase):
         self.last, self.decreases, self.scrapes = {}, [], 0
         self.points = self.skipped_points = 0
         samples = harness.parse_samples(self.scrape())
-        self.missed_runs = self.missed(samples)
-        unseen_start = self.unseen_runs = self.unseen(samples)
+        self.missed_runs = state_runs_missed(samples)
+        unseen_start = self.unseen_runs = state_changes_unseen(samples)
         self.offsets, self.dirty, self.recent, self.out_of_step = {}, False, [], []
         start = time.monotonic()
         next_point = start + QUIESCENT_EVERY
@@ -512,7 +504,7 @@ class SoakTest(unittest.TestCase):
         negative = {(l.get("cgroup"), l.get("state")): v for n, l, v in final
                     if n == CONNECTIONS and v < 0}
         left = self.gauge(final)
-        unseen = self.unseen(final)
+        unseen = state_changes_unseen(final)
         harness.note(f"soak: seed {SEED}, {time.monotonic() - start:.0f} s, "
                      f"{sum(self.steps.values())} steps ({closes} closes), "
                      f"{self.scrapes} scrapes, {self.points} quiescent points "

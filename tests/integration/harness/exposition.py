@@ -12,7 +12,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.utils import floatToGoString
 
-from .constants import MAP_CAPACITY, MAP_ENTRIES, OPENED
+from .constants import MAP_CAPACITY, MAP_ENTRIES, MISSED, OPENED, UNSEEN
 
 
 def parse_samples(body, openmetrics=False):
@@ -536,3 +536,16 @@ def check_openmetrics(body):
     return problems
 
 
+
+
+def state_runs_missed(samples):
+    """Runs of the state-change program the kernel skipped and counted
+    (README, "Events the kernel skips"), from parsed samples."""
+    return sum(v for name, labels, v in samples
+               if name == MISSED and "state" in dict(labels).get("program", ""))
+
+
+def state_changes_unseen(samples):
+    """State changes the exporter found it never saw, counted by the kernel
+    as skipped or not (README, "Events the kernel skips")."""
+    return sum(v for name, _, v in samples if name == UNSEEN)
